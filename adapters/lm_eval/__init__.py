@@ -1,0 +1,1 @@
+"""lm-evaluation-harness glue: task class, YAML hooks and registration."""

@@ -1,0 +1,61 @@
+"""Start-up hook installed by ``longrm-tasks`` (via ``longrm_tasks_hook.pth``).
+
+lm-eval 0.4.x has no task plugin entry point. This module only registers a tiny import finder;
+nothing else is imported until a program imports ``lm_eval.tasks.manager``, at which point the
+finder patches ``TaskManager`` to also index this package's task YAMLs. Set
+``LONGRM_TASKS_DISABLE_HOOK=1`` to switch it off (then use ``--include_path``). Any failure is
+reported as a warning and leaves lm-eval untouched.
+"""
+
+import os
+import sys
+
+_TARGETS = ("lm_eval.tasks.manager",)
+
+
+class _LongRMTasksFinder:
+    """Meta-path finder that runs the patch right after lm-eval's module is executed."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _TARGETS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader)
+                return spec
+        return None
+
+
+class _PatchingLoader:
+    def __init__(self, loader):
+        self._loader = loader
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        try:
+            from longrm_tasks.adapters.lm_eval.registration import patch_task_manager
+
+            patch_task_manager(module)
+        except Exception as error:  # never break lm-eval because of us
+            import warnings
+
+            warnings.warn(
+                f"longrm-tasks: could not register tasks with lm-eval ({type(error).__name__}: {error}); "
+                "use --include_path $(python -m longrm_tasks path)",
+                stacklevel=2,
+            )
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+
+if os.environ.get("LONGRM_TASKS_DISABLE_HOOK", "").lower() not in ("1", "true", "yes") and not any(
+    isinstance(finder, _LongRMTasksFinder) for finder in sys.meta_path
+):
+    sys.meta_path.insert(0, _LongRMTasksFinder())

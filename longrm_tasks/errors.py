@@ -1,0 +1,28 @@
+"""Errors raised by the core, each carrying enough context to act on without a traceback."""
+
+from __future__ import annotations
+
+
+class LongRMError(Exception):
+    """Base class of this package's user-facing errors."""
+
+
+class RowValidationError(LongRMError, ValueError):
+    """A data row breaks the official schema; names the file, row, id and field."""
+
+    def __init__(
+        self, file: str, row: int | None, row_id: object, field: str | None, problem: str
+    ) -> None:
+        self.file, self.row, self.row_id, self.field, self.problem = file, row, row_id, field, problem
+        where = [file]
+        if row is not None:
+            where.append(f"row {row} (line {row + 1})")
+        if row_id is not None:
+            where.append(f"id {row_id!r}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class DataSourceError(LongRMError, OSError):
+    """The benchmark data could not be obtained (hub unreachable, folder incomplete, ...)."""

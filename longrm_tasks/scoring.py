@@ -1,0 +1,147 @@
+"""Per-sample scores and every aggregate of spec §7.
+
+One path serves every harness: :func:`metric_inputs` turns a scored sample into per-metric values
+(``None`` where the sample does not count for that metric), and the reducers in
+:data:`METRIC_REDUCERS` aggregate them. lm-eval calls the reducers as its aggregations; OpenCompass
+and the reports call :func:`aggregate`, which uses exactly the same two steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .constants import BEST_OF_N, BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
+from .parsing import parse_verdict
+from .truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
+
+
+def sample_score(gold: Sequence[int], prediction: Sequence[int]) -> float:
+    """Rank-match ratio: matching positions over ``len(gold)``; 0 for an unparsed prediction."""
+    if not prediction:
+        return 0.0
+    return sum(int(g == p) for g, p in zip(gold, prediction)) / len(gold)
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """What the aggregates need to know about one judged row."""
+
+    task_file: str
+    tasktype: str
+    subtype: str
+    length_bucket: str
+    score: float
+    parsed: bool
+    truncation: str = NOT_CUT
+
+
+def task_metric(task_file: str) -> str:
+    """Metric key of a task file's pairwise accuracy, e.g. ``task_longqa``."""
+    return f"task_{task_file.lower()}"
+
+
+def length_metric(bucket: str) -> str:
+    """Metric key of a length bucket's pairwise accuracy, e.g. ``len_16k``."""
+    return f"len_{bucket}"
+
+
+#: Stable metric keys, paper column → key (documented in the README).
+PAPER_COLUMNS: dict[str, str] = {
+    **{task: task_metric(task) for task in TASK_FILES},
+    "Same.": "same",
+    "Diff.": "diff",
+    "PairWise Avg.": "pairwise_avg",
+    **{f"Rank{n}": f"rank{n}" for n in BEST_OF_N_SIZES},
+    "Rank Avg.": "bon_avg",
+    **{bucket: length_metric(bucket) for bucket in LENGTH_BUCKETS},
+    "L-Avg.": "len_avg",
+    "AVG.": "avg",
+}
+#: Beyond the paper: share of samples whose judge output could not be parsed (scored 0).
+PARSE_FAILURE_METRIC = "parse_fail"
+#: Beyond the paper: share of samples cut by parity truncation, and share never checked for it
+#: (no tokenizer known, e.g. an API model without ``tokenizer=`` in its model_args).
+TRUNCATION_METRICS = ("truncated", "trunc_unchecked")
+
+
+def mean_of_present(values: Iterable[Any]) -> float:
+    """Micro mean over the samples that count (non-``None``); 0.0 when none do, as officially."""
+    present = [value for value in values if value is not None]
+    return sum(present) / max(len(present), 1)
+
+
+def length_bucket_average(values: Iterable[Any]) -> float:
+    """L-Avg: unweighted mean of the six length-bucket means (``(bucket, score)`` inputs)."""
+    by_bucket: dict[str, list[float]] = {bucket: [] for bucket in LENGTH_BUCKETS}
+    for value in values:
+        if value is not None:
+            bucket, score = value
+            by_bucket[bucket].append(score)
+    return sum(mean_of_present(scores) for scores in by_bucket.values()) / len(LENGTH_BUCKETS)
+
+
+def _in(value: bool, score: float) -> float | None:
+    return score if value else None
+
+
+def metric_inputs(sample: ScoredSample) -> dict[str, Any]:
+    """Per-metric value of one sample for every metric key (``None`` = not counted)."""
+    pairwise = sample.tasktype == PAIRWISE
+    bon = sample.tasktype == BEST_OF_N
+    score = sample.score
+    values: dict[str, Any] = {"avg": score}
+    for task in TASK_FILES:
+        values[task_metric(task)] = _in(pairwise and sample.task_file == task, score)
+    values["same"] = _in(pairwise and sample.subtype == "same", score)
+    values["diff"] = _in(pairwise and sample.subtype != "same", score)
+    values["pairwise_avg"] = _in(pairwise, score)
+    for n in BEST_OF_N_SIZES:
+        values[f"rank{n}"] = _in(bon and sample.subtype == str(n), score)
+    values["bon_avg"] = _in(bon, score)
+    for bucket in LENGTH_BUCKETS:
+        values[length_metric(bucket)] = _in(pairwise and sample.length_bucket == bucket, score)
+    values["len_avg"] = (sample.length_bucket, score) if pairwise else None
+    values[PARSE_FAILURE_METRIC] = 0.0 if sample.parsed else 1.0
+    values["truncated"] = 1.0 if sample.truncation in (CUT, CUT_APPROX) else 0.0
+    values["trunc_unchecked"] = 1.0 if sample.truncation == UNCHECKED else 0.0
+    return values
+
+
+#: Aggregation of each metric key over the per-sample values of :func:`metric_inputs`.
+METRIC_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
+    key: (length_bucket_average if key == "len_avg" else mean_of_present)
+    for key in [*PAPER_COLUMNS.values(), PARSE_FAILURE_METRIC, *TRUNCATION_METRICS]
+}
+
+#: Metrics that only involve pairwise rows / best-of-N rows (for format-restricted tasks).
+PAIRWISE_METRICS = tuple(
+    key for key in METRIC_REDUCERS if key.startswith(("task_", "len_")) or key in ("same", "diff", "pairwise_avg")
+)
+BEST_OF_N_METRICS = (*(f"rank{n}" for n in BEST_OF_N_SIZES), "bon_avg")
+
+
+def score_output(
+    output: str, *, task_file: str, tasktype: str, subtype: str, length_bucket: str,
+    order: Sequence[int], truncation: str = NOT_CUT,
+) -> tuple[list[int], ScoredSample]:
+    """Parse a judge's output for one presented row and score it against the row's ``order``."""
+    prediction = parse_verdict(output, tasktype)
+    sample = ScoredSample(
+        task_file=task_file,
+        tasktype=tasktype,
+        subtype=subtype,
+        length_bucket=length_bucket,
+        score=sample_score(order, prediction),
+        parsed=bool(prediction),
+        truncation=truncation,
+    )
+    return prediction, sample
+
+
+def aggregate(samples: Iterable[ScoredSample], metrics: Sequence[str] | None = None) -> dict[str, float]:
+    """Every aggregate (or those named in ``metrics``) over ``samples``."""
+    inputs = [metric_inputs(sample) for sample in samples]
+    keys = list(metrics) if metrics is not None else list(METRIC_REDUCERS)
+    return {key: METRIC_REDUCERS[key](values[key] for values in inputs) for key in keys}
