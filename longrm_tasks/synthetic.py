@@ -41,6 +41,7 @@ __all__ = [
     "REALISTIC_CONTEXT_TOKENS",
     "SCALES",
     "TASK_FILES",
+    "default_sample_dir",
     "generate_rows",
     "main",
     "write_dataset",

@@ -77,7 +77,7 @@ class LongRewardBenchTask(ConfigurableTask):
     """Generative-judge task: one request per presented row, scored by the core."""
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        config = dict(config or {})
+        config = {key: value for key, value in (config or {}).items() if key != "class"}
         formats = list((config.get("dataset_kwargs") or {}).get(FORMATS_KEY, TASK_TYPES))
         names = metric_names(formats)
         config["metric_list"] = [
