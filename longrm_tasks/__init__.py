@@ -15,7 +15,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 _SOURCE_ROOT = _PACKAGE_DIR.parent
 if not (_PACKAGE_DIR / "adapters").is_dir() and (_SOURCE_ROOT / "adapters").is_dir():
     # Source checkout / editable install: serve ``longrm_tasks.adapters`` from the top-level folder.
-    __path__.append(str(_SOURCE_ROOT))  # type: ignore[name-defined]  # noqa: F821
+    __path__.append(str(_SOURCE_ROOT))  # type: ignore[name-defined]
 
 
 def task_yaml_dir() -> Path:

@@ -85,9 +85,7 @@ def load_local(
         raise DataSourceError(f"data folder {folder} does not exist")
     missing = [task for task in task_files if not (folder / f"{task}.jsonl").is_file()]
     if missing:
-        raise DataSourceError(
-            f"data folder {folder} lacks {', '.join(f'{task}.jsonl' for task in missing)}"
-        )
+        raise DataSourceError(f"data folder {folder} lacks {', '.join(f'{task}.jsonl' for task in missing)}")
     data = BenchmarkData(rows={}, source=f"{source}:{folder}" if source == "local" else source)
     for task in task_files:
         data.rows[task], data.sha256[f"{task}.jsonl"] = read_task_file(folder / f"{task}.jsonl")
@@ -103,7 +101,8 @@ def _offline_error(reason: str) -> DataSourceError:
     return DataSourceError(
         f"cannot download {HUB_DATASET_ID}@{HUB_REVISION} from the Hugging Face hub ({reason}). "
         f"Point at a local copy (a folder with the seven <Task>.jsonl files): "
-        f"--metadata '{{\"data_dir\": \"/path/to/LongRewardBench\"}}' or {DATA_DIR_ENV}=/path/to/LongRewardBench"
+        f"--metadata '{{\"data_dir\": \"/path/to/LongRewardBench\"}}' "
+        f"or {DATA_DIR_ENV}=/path/to/LongRewardBench"
     )
 
 

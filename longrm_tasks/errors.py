@@ -10,9 +10,7 @@ class LongRMError(Exception):
 class RowValidationError(LongRMError, ValueError):
     """A data row breaks the official schema; names the file, row, id and field."""
 
-    def __init__(
-        self, file: str, row: int | None, row_id: object, field: str | None, problem: str
-    ) -> None:
+    def __init__(self, file: str, row: int | None, row_id: object, field: str | None, problem: str) -> None:
         self.file, self.row, self.row_id, self.field, self.problem = file, row, row_id, field, problem
         where = [file]
         if row is not None:
@@ -26,3 +24,25 @@ class RowValidationError(LongRMError, ValueError):
 
 class DataSourceError(LongRMError, OSError):
     """The benchmark data could not be obtained (hub unreachable, folder incomplete, ...)."""
+
+
+def install_excepthook() -> None:
+    """Show an uncaught :class:`LongRMError` as its one-line message (exit status 1), not a traceback.
+
+    Only uncaught errors of this package are affected; everything else goes to the previous hook,
+    and code that catches the error sees the normal exception.
+    """
+    import sys
+
+    previous = sys.excepthook
+    if getattr(previous, "_longrm_hook", False):
+        return
+
+    def hook(kind: type[BaseException], error: BaseException, traceback: object) -> None:
+        if isinstance(error, LongRMError):
+            print(f"longrm-tasks error: {error}", file=sys.stderr)
+            return
+        previous(kind, error, traceback)  # type: ignore[arg-type]
+
+    hook._longrm_hook = True  # type: ignore[attr-defined]
+    sys.excepthook = hook

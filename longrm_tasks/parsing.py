@@ -11,7 +11,11 @@ import re
 from .constants import BEST_OF_N
 
 #: The official ranking regex; its FIRST match is the verdict.
-RANKING_PATTERN = re.compile(r"\[[\w\s]+(?:\s*>\s*[\w\s]+)+\]")
+OFFICIAL_RANKING_PATTERN = re.compile(r"\[[\w\s]+(?:\s*>\s*[\w\s]+)+\]")
+#: The same language without the redundant ``\s*`` (``\s`` is inside ``[\w\s]``), so it cannot
+#: backtrack catastrophically on long whitespace runs. A match must end at the first ``]`` after its
+#: ``[``, so both patterns find the identical first match (checked by a property test).
+RANKING_PATTERN = re.compile(r"\[[\w\s]+(?:>[\w\s]+)+\]")
 #: Outputs with more than this many ``>`` characters are rejected outright.
 MAX_RANKING_ARROWS = 9
 #: Substrings deleted from every piece of a ranking, in this order.

@@ -8,6 +8,7 @@ silently dropped row.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from .constants import BEST_OF_N, BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_TYPES
@@ -125,15 +126,20 @@ def validate_row(row: Any, file: str, index: int) -> dict[str, Any]:
         raise fail("candidates", f"holds {len(candidates)} responses but subtype says N = {size}")
     for position, text in enumerate(candidates):
         if not isinstance(text, str) or not text:
-            raise fail("candidates", f"response {position} must be a non-empty string, got {_type_name(text)}")
+            raise fail(
+                "candidates", f"response {position} must be a non-empty string, got {_type_name(text)}"
+            )
 
     scores = row["candidates_score"]
     if not isinstance(scores, list) or len(scores) != size:
         raise fail("candidates_score", f"must be a list of {size} numbers, got {scores!r:.60}")
     if not all(_is_number(score) for score in scores):
         raise fail("candidates_score", f"must hold numbers only, got {scores!r:.80}")
-    if any(later > earlier for earlier, later in zip(scores, scores[1:])):
-        raise fail("candidates_score", f"must be non-increasing (candidates are stored best first), got {scores!r:.80}")
+    if any(later > earlier for earlier, later in pairwise(scores)):
+        raise fail(
+            "candidates_score",
+            f"must be non-increasing (candidates are stored best first), got {scores!r:.80}",
+        )
 
     models = row["candidates_model"]
     if models is not None and not isinstance(models, list):

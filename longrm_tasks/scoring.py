@@ -21,7 +21,7 @@ def sample_score(gold: Sequence[int], prediction: Sequence[int]) -> float:
     """Rank-match ratio: matching positions over ``len(gold)``; 0 for an unparsed prediction."""
     if not prediction:
         return 0.0
-    return sum(int(g == p) for g, p in zip(gold, prediction)) / len(gold)
+    return sum(int(g == p) for g, p in zip(gold, prediction, strict=False)) / len(gold)
 
 
 @dataclass(frozen=True)
@@ -117,14 +117,22 @@ METRIC_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
 
 #: Metrics that only involve pairwise rows / best-of-N rows (for format-restricted tasks).
 PAIRWISE_METRICS = tuple(
-    key for key in METRIC_REDUCERS if key.startswith(("task_", "len_")) or key in ("same", "diff", "pairwise_avg")
+    key
+    for key in METRIC_REDUCERS
+    if key.startswith(("task_", "len_")) or key in ("same", "diff", "pairwise_avg")
 )
 BEST_OF_N_METRICS = (*(f"rank{n}" for n in BEST_OF_N_SIZES), "bon_avg")
 
 
 def score_output(
-    output: str, *, task_file: str, tasktype: str, subtype: str, length_bucket: str,
-    order: Sequence[int], truncation: str = NOT_CUT,
+    output: str,
+    *,
+    task_file: str,
+    tasktype: str,
+    subtype: str,
+    length_bucket: str,
+    order: Sequence[int],
+    truncation: str = NOT_CUT,
 ) -> tuple[list[int], ScoredSample]:
     """Parse a judge's output for one presented row and score it against the row's ``order``."""
     prediction = parse_verdict(output, tasktype)

@@ -19,9 +19,10 @@ row's bucket labels (what a real row of that bucket would report).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,6 +36,7 @@ from .constants import (
     PAIRWISE,
     TASK_FILES,
 )
+from .order import presentation_orders
 
 __all__ = [
     "FULL_LENGTH_COUNTS",
@@ -737,12 +739,54 @@ _MAKERS: dict[str, Callable[[random.Random, int, bool], _Item]] = {
 # --------------------------------------------------------------------------------------------
 
 
+def _format_patterns(task: str) -> Iterator[str]:
+    """Candidate format sequences of a sample file, in a fixed order (see :func:`_sample_layout`)."""
+    if task in _PAIRWISE_ONLY:
+        for length in range(5, 10):
+            yield "P" * length
+        return
+    for length in range(7, 12):
+        for bon_positions in itertools.combinations(range(1, length), 3):
+            yield "".join("B" if pos in bon_positions else "P" for pos in range(length))
+
+
+def _orders_are_balanced(pattern: str, sizes: list[int]) -> bool:
+    """True when the official draw shows the chosen response in slot A for about half the pairwise
+    rows (files with best-of-N rows), or at least in both slots (pairwise-only files: seed 42's
+    first draws favour slot B, so balance would need far more rows)."""
+    rows = [
+        {"tasktype": BEST_OF_N if fmt == "B" else PAIRWISE, "candidates": ["x"] * size}
+        for fmt, size in zip(pattern, sizes, strict=True)
+    ]
+    orders = [order for index, order in presentation_orders(rows) if pattern[index] == "P"]
+    in_a, in_b = orders.count([0, 1]), orders.count([1, 0])
+    if "B" not in pattern:
+        return in_a >= 1 and in_b >= 1
+    return 2 * in_a >= len(orders) - 1 and in_b >= 1
+
+
 def _sample_layout(seed: int) -> dict[str, list[_Slot]]:
-    """Tiny fixed-shape layout covering every format, N, bucket and same/diff subtype."""
+    """Tiny layout covering every format, N, bucket and same/diff subtype.
+
+    Each file's format sequence is the first candidate whose official presentation order puts the
+    chosen response in slot A for some pairwise rows and in slot B for others, so a judge that
+    always answers ``[[A]]`` (or ``[[B]]``) cannot score well on the sample.
+    """
     layout: dict[str, list[_Slot]] = {}
     g = b = 0  # global pairwise / BestOfN counters
     for fi, task in enumerate(TASK_FILES):
-        pattern = "PPPPP" if task in _PAIRWISE_ONLY else _SAMPLE_PATTERN
+        balanced = []
+        for candidate in _format_patterns(task):
+            bon_index = itertools.accumulate(fmt == "B" for fmt in candidate)
+            sizes = [
+                2 + (b + j - 1) % 3 if fmt == "B" else 2
+                for fmt, j in zip(candidate, bon_index, strict=True)
+            ]
+            if _orders_are_balanced(candidate, sizes):
+                balanced.append((candidate, sizes))
+        if not balanced:  # pragma: no cover - the candidate list always holds a balanced pattern
+            raise AssertionError(f"no balanced sample layout for {task}")
+        pattern, sizes = balanced[(3 * fi) % len(balanced)]  # vary the layout between files
         ids = list(range(len(pattern)))
         random.Random(f"longrm-sample-ids:{seed}:{task}").shuffle(ids)
         tricky_pos = fi % len(pattern)
@@ -752,7 +796,7 @@ def _sample_layout(seed: int) -> dict[str, list[_Slot]]:
                 label, n, same = LENGTH_BUCKETS[g % 6], 0, g % 5 in (0, 2)
                 g += 1
             else:
-                label, n, same = LENGTH_BUCKETS[(5 * b + 1) % 6], 2 + (b + fi) % 3, False
+                label, n, same = LENGTH_BUCKETS[(5 * b + 1) % 6], sizes[pos], False
                 b += 1
             slots.append(_Slot(fmt, label, n, same, ids[pos], pos == tricky_pos))
         layout[task] = slots
@@ -904,10 +948,17 @@ def generate_rows(
             raise ValueError(f"unknown length buckets in context_tokens: {unknown}")
     layout = (_sample_layout if scale == "sample" else _full_layout)(seed)[task_file]
     rng = random.Random(f"longrm-synthetic:{seed}:{scale}:{task_file}")
-    rows = []
+    rows: list[dict] = []
+    seen: set[frozenset[str]] = set()
     for slot in layout:
         n_words, real = _target_words(rng, scale, slot.label, context_tokens)
-        rows.append(_build_row(rng, task_file, slot, n_words, real))
+        for _attempt in range(100):  # every row gets its own response set (tests key on it)
+            row = _build_row(rng, task_file, slot, n_words, real)
+            responses = frozenset(row["candidates"] or (row["chosen"], row["rejected"]))
+            if responses not in seen:
+                break
+        seen.add(responses)
+        rows.append(row)
     return rows
 
 

@@ -75,14 +75,20 @@ class ParityTruncator:
         system, user = messages
         cut_text = self.tokenizer.decode(kept)
         prefix, suffix = self.render([system, {"role": "user", "content": _SENTINEL}]).split(_SENTINEL)
-        if cut_text.startswith(prefix) and cut_text.endswith(suffix) and len(cut_text) >= len(prefix) + len(suffix):
+        if (
+            cut_text.startswith(prefix)
+            and cut_text.endswith(suffix)
+            and len(cut_text) >= len(prefix) + len(suffix)
+        ):
             content = cut_text[len(prefix) : len(cut_text) - len(suffix)]
             return Truncation([system, {"role": "user", "content": content}], CUT, len(ids))
         # The cut fell outside the user message: cut the user message alone to the same budget.
         user_ids = self._ids(user["content"])
         head = max(PARITY_HEAD_TOKENS - len(self._ids(prefix)), 0)
         tail = max(PARITY_TAIL_TOKENS - len(self._ids(suffix)), 0)
-        content = self.tokenizer.decode(user_ids[:head]) + self.tokenizer.decode(user_ids[-tail:] if tail else [])
+        content = self.tokenizer.decode(user_ids[:head]) + self.tokenizer.decode(
+            user_ids[-tail:] if tail else []
+        )
         return Truncation([system, {"role": "user", "content": content}], CUT_APPROX, len(ids))
 
 

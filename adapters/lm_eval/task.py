@@ -17,6 +17,7 @@ from lm_eval.api.task import ConfigurableTask
 from longrm_tasks import __version__
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
 from longrm_tasks.data import load_benchmark
+from longrm_tasks.errors import install_excepthook
 from longrm_tasks.items import judge_items
 from longrm_tasks.prompts import PROMPT_SET_ID, prompt_set_sha256
 from longrm_tasks.scoring import (
@@ -31,6 +32,7 @@ from longrm_tasks.scoring import (
 from longrm_tasks.truncation import load_truncator, plain_layout
 
 log = logging.getLogger("longrm_tasks")
+install_excepthook()
 
 #: Task options read from the YAML's ``dataset_kwargs`` (prefixed: metadata shares the namespace).
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
@@ -81,7 +83,11 @@ class LongRewardBenchTask(ConfigurableTask):
         formats = list((config.get("dataset_kwargs") or {}).get(FORMATS_KEY, TASK_TYPES))
         names = metric_names(formats)
         config["metric_list"] = [
-            {"metric": name, "aggregation": METRIC_REDUCERS[name], "higher_is_better": name == "avg" or name not in (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS)}
+            {
+                "metric": name,
+                "aggregation": METRIC_REDUCERS[name],
+                "higher_is_better": name == "avg" or name not in (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS),
+            }
             for name in names
         ]
         config["process_results"] = functools.partial(process_results, metrics=names)
@@ -130,7 +136,9 @@ class LongRewardBenchTask(ConfigurableTask):
             raise ValueError(f"{self.config.task} is zero-shot by definition; drop --num_fewshot")
         system = doc["system_prompt"]
         if system_instruction:
-            log.warning("%s: --system_instruction is prepended to the judge prompt (not parity)", self.config.task)
+            log.warning(
+                "%s: --system_instruction is prepended to the judge prompt (not parity)", self.config.task
+            )
             system = system_instruction + "\n\n" + system
         messages = [{"role": "system", "content": system}, {"role": "user", "content": doc["user_prompt"]}]
         if not (apply_chat_template and chat_template):
@@ -157,5 +165,7 @@ def render_chat(chat_template: Any, messages: list[dict[str, str]]) -> str:
         return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **args)
     except jinja2.exceptions.TemplateError:
         merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
-        log.warning("chat template rejects a system message: merged the judge instructions into the user turn")
+        log.warning(
+            "chat template rejects a system message: merged the judge instructions into the user turn"
+        )
         return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **args)
