@@ -101,7 +101,7 @@ def _offline_error(reason: str) -> DataSourceError:
     return DataSourceError(
         f"cannot download {HUB_DATASET_ID}@{HUB_REVISION} from the Hugging Face hub ({reason}). "
         f"Point at a local copy (a folder with the seven <Task>.jsonl files): "
-        f"--metadata '{{\"data_dir\": \"/path/to/LongRewardBench\"}}' "
+        f'--metadata \'{{"data_dir": "/path/to/LongRewardBench"}}\' '
         f"or {DATA_DIR_ENV}=/path/to/LongRewardBench"
     )
 

@@ -779,8 +779,7 @@ def _sample_layout(seed: int) -> dict[str, list[_Slot]]:
         for candidate in _format_patterns(task):
             bon_index = itertools.accumulate(fmt == "B" for fmt in candidate)
             sizes = [
-                2 + (b + j - 1) % 3 if fmt == "B" else 2
-                for fmt, j in zip(candidate, bon_index, strict=True)
+                2 + (b + j - 1) % 3 if fmt == "B" else 2 for fmt, j in zip(candidate, bon_index, strict=True)
             ]
             if _orders_are_balanced(candidate, sizes):
                 balanced.append((candidate, sizes))

@@ -261,7 +261,7 @@ def test_one_megabyte_output(text, ranking, pairwise):
 
 # ----------------------------------------------------------------------------------------------
 # The fast ranking regex finds exactly the official regex's first match.
-VERDICT_ALPHABET = st.sampled_from(list("ABCab >[]:_1\n\té") + ["[[", "]]", " > ", "Assistant"])
+VERDICT_ALPHABET = st.sampled_from([*list("ABCab >[]:_1\n\té"), "[[", "]]", " > ", "Assistant"])
 
 
 @settings(max_examples=3000, deadline=None)
