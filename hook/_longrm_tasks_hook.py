@@ -1,8 +1,9 @@
 """Start-up hook installed by ``longrm-tasks`` (via ``longrm_tasks_hook.pth``).
 
 lm-eval 0.4.x has no task plugin entry point. This module only registers a tiny import finder;
-nothing else is imported until a program imports ``lm_eval.tasks.manager``, at which point the
-finder patches ``TaskManager`` to also index this package's task YAMLs. Set
+nothing else is imported until a program imports ``lm_eval.tasks.manager`` (then ``TaskManager``
+is patched to also index this package's task YAMLs) or ``lm_eval.models`` (then the scalar-RM
+backend ``longrm-rm`` is registered, lazily, next to lm-eval's own models). Set
 ``LONGRM_TASKS_DISABLE_HOOK=1`` to switch it off (then use ``--include_path``). Any failure is
 reported as a warning and leaves lm-eval untouched.
 """
@@ -10,7 +11,8 @@ reported as a warning and leaves lm-eval untouched.
 import os
 import sys
 
-_TARGETS = ("lm_eval.tasks.manager",)
+#: lm-eval module → function of ``longrm_tasks.adapters.lm_eval.registration`` run right after it.
+_TARGETS = {"lm_eval.tasks.manager": "patch_task_manager", "lm_eval.models": "register_models"}
 
 
 class _LongRMTasksFinder:
@@ -24,14 +26,15 @@ class _LongRMTasksFinder:
                 continue
             spec = finder.find_spec(fullname, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = _PatchingLoader(spec.loader)
+                spec.loader = _PatchingLoader(spec.loader, _TARGETS[fullname])
                 return spec
         return None
 
 
 class _PatchingLoader:
-    def __init__(self, loader):
+    def __init__(self, loader, patch_name):
         self._loader = loader
+        self._patch_name = patch_name
 
     def create_module(self, spec):
         return self._loader.create_module(spec)
@@ -39,9 +42,9 @@ class _PatchingLoader:
     def exec_module(self, module):
         self._loader.exec_module(module)
         try:
-            from longrm_tasks.adapters.lm_eval.registration import patch_task_manager
+            from longrm_tasks.adapters.lm_eval import registration
 
-            patch_task_manager(module)
+            getattr(registration, self._patch_name)(module)
         except Exception as error:  # never break lm-eval because of us
             import warnings
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .constants import BEST_OF_N, BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
-from .parsing import parse_verdict
+from .parsing import parse_verdict, ranks_from_rewards
 from .truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
 
 
@@ -124,6 +124,10 @@ PAIRWISE_METRICS = tuple(
 BEST_OF_N_METRICS = (*(f"rank{n}" for n in BEST_OF_N_SIZES), "bon_avg")
 
 
+def _scored(prediction: list[int], order: Sequence[int], **fields: Any) -> ScoredSample:
+    return ScoredSample(score=sample_score(order, prediction), parsed=bool(prediction), **fields)
+
+
 def score_output(
     output: str,
     *,
@@ -136,16 +140,34 @@ def score_output(
 ) -> tuple[list[int], ScoredSample]:
     """Parse a judge's output for one presented row and score it against the row's ``order``."""
     prediction = parse_verdict(output, tasktype)
-    sample = ScoredSample(
-        task_file=task_file,
-        tasktype=tasktype,
-        subtype=subtype,
-        length_bucket=length_bucket,
-        score=sample_score(order, prediction),
-        parsed=bool(prediction),
-        truncation=truncation,
-    )
-    return prediction, sample
+    fields = {
+        "task_file": task_file,
+        "tasktype": tasktype,
+        "subtype": subtype,
+        "length_bucket": length_bucket,
+    }
+    return prediction, _scored(prediction, order, truncation=truncation, **fields)
+
+
+def score_rewards(
+    rewards: Sequence[float],
+    *,
+    task_file: str,
+    tasktype: str,
+    subtype: str,
+    length_bucket: str,
+    order: Sequence[int],
+    truncation: str = NOT_CUT,
+) -> tuple[list[int], ScoredSample]:
+    """Rank a scalar RM's rewards of the presented slots (spec §5) and score them like a verdict."""
+    prediction = ranks_from_rewards(list(rewards))
+    fields = {
+        "task_file": task_file,
+        "tasktype": tasktype,
+        "subtype": subtype,
+        "length_bucket": length_bucket,
+    }
+    return prediction, _scored(prediction, order, truncation=truncation, **fields)
 
 
 def aggregate(samples: Iterable[ScoredSample], metrics: Sequence[str] | None = None) -> dict[str, float]:

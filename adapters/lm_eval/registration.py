@@ -1,4 +1,7 @@
-"""Makes lm-eval's ``TaskManager`` index this package's tasks without ``--include_path``."""
+"""Registration with lm-eval: our tasks without ``--include_path``, our model backend by name.
+
+Called by the start-up hook (``hook/_longrm_tasks_hook.py``) right after lm-eval's own modules.
+"""
 
 from __future__ import annotations
 
@@ -41,3 +44,16 @@ def patch_task_manager(manager_module: ModuleType) -> None:
 
     setattr(__init__, _PATCHED, True)
     manager_class.__init__ = __init__
+
+
+#: Model backends of this package: lm-eval name → lazy ``module:class`` target.
+MODEL_BACKENDS = {"longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM"}
+
+
+def register_models(models_module: ModuleType) -> None:
+    """Register our backends as lazy placeholders (nothing is imported until one is used)."""
+    from lm_eval.api.registry import model_registry
+
+    for name, target in MODEL_BACKENDS.items():
+        if name not in model_registry:
+            model_registry.register(name, target=target)

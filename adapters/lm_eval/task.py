@@ -1,14 +1,15 @@
-"""The lm-eval task class behind every ``longrewardbench*`` generative task.
+"""The lm-eval task classes behind every ``longrewardbench*`` task.
 
-What varies per task (formats, data source) is in the YAML; everything else comes from the
-harness-agnostic core, so lm-eval and OpenCompass score identically by construction.
+What varies per task (formats, data source) is in the YAML; rows, orders, prompts, parsing and
+metrics come from the harness-agnostic core, so every harness scores identically by construction.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import datasets
 import jinja2
@@ -16,18 +17,20 @@ from lm_eval.api.task import ConfigurableTask
 
 from longrm_tasks import __version__
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
-from longrm_tasks.data import load_benchmark
+from longrm_tasks.data import BenchmarkData, load_benchmark
 from longrm_tasks.errors import install_excepthook
-from longrm_tasks.items import judge_items
-from longrm_tasks.prompts import PROMPT_SET_ID, prompt_set_sha256
+from longrm_tasks.items import judge_items, reward_items
+from longrm_tasks.prompts import PROMPT_SET_ID, context_text, prompt_set_sha256
 from longrm_tasks.scoring import (
     BEST_OF_N_METRICS,
     METRIC_REDUCERS,
     PAIRWISE_METRICS,
     PARSE_FAILURE_METRIC,
     TRUNCATION_METRICS,
+    ScoredSample,
     metric_inputs,
     score_output,
+    score_rewards,
 )
 from longrm_tasks.truncation import load_truncator, plain_layout
 
@@ -38,73 +41,82 @@ install_excepthook()
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
 #: User options read from ``--metadata`` (and ``model_args``).
 DATA_DIR_KEY = "data_dir"
+_LOWER_IS_BETTER = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS)
 
 
-def metric_names(formats: list[str]) -> list[str]:
-    """Metrics a task over ``formats`` reports (the headline ``avg`` first)."""
+def metric_names(formats: list[str], extra: tuple[str, ...]) -> list[str]:
+    """Metrics a task over ``formats`` reports (the headline ``avg`` first, then ``extra``)."""
     names = ["avg"]
     if "PairWise" in formats:
         names += PAIRWISE_METRICS
     if "BestOfN" in formats:
         names += BEST_OF_N_METRICS
-    return [*names, PARSE_FAILURE_METRIC, *TRUNCATION_METRICS]
+    return [*names, *extra]
 
 
-def process_results(doc: dict[str, Any], results: list[str], metrics: list[str]) -> dict[str, Any]:
-    """Score one judge output with the core; return this task's per-metric values."""
-    _, sample = score_output(
-        results[0],
-        task_file=doc["task_file"],
-        tasktype=doc["tasktype"],
-        subtype=doc["subtype"],
-        length_bucket=doc["length_bucket"],
-        order=doc["order"],
-        truncation=doc["truncation"],
-    )
-    values = metric_inputs(sample)
+def _doc_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    keys = ("task_file", "tasktype", "subtype", "length_bucket", "order")
+    return {key: doc[key] for key in keys}
+
+
+def judge_sample(doc: dict[str, Any], results: list[str]) -> ScoredSample:
+    """A generative judge's output for one document, scored by the core."""
+    return score_output(results[0], truncation=doc["truncation"], **_doc_fields(doc))[1]
+
+
+def reward_sample(doc: dict[str, Any], results: list[tuple[float, bool]]) -> ScoredSample:
+    """The rewards (one log-likelihood-shaped result per presented slot), scored by the core."""
+    return score_rewards([reward for reward, _ in results], **_doc_fields(doc))[1]
+
+
+def process_results(
+    doc: dict[str, Any],
+    results: list[Any],
+    metrics: list[str],
+    to_sample: Callable[[dict[str, Any], list[Any]], ScoredSample],
+) -> dict[str, Any]:
+    """Per-metric values of one document for the metrics this task reports."""
+    values = metric_inputs(to_sample(doc, results))
     return {name: values[name] for name in metrics}
 
 
-def doc_to_text(doc: dict[str, Any]) -> str:
-    """The user message (used by lm-eval for logging; prompts are built in ``fewshot_context``)."""
-    return doc["user_prompt"]
+class _LongRewardBenchBase(ConfigurableTask):
+    """Shared set-up: metric list from the core, data loading, provenance in the results."""
 
-
-def doc_to_target(doc: dict[str, Any]) -> str:
-    """Gold rank of each presented slot, e.g. ``[1, 0]`` (slot B holds the chosen response)."""
-    return str(doc["order"])
-
-
-class LongRewardBenchTask(ConfigurableTask):
-    """Generative-judge task: one request per presented row, scored by the core."""
+    #: Metrics beyond the paper's columns that this kind of task reports.
+    EXTRA_METRICS: ClassVar[tuple[str, ...]] = ()
+    #: Turns a document and the harness's results into a scored sample.
+    TO_SAMPLE: ClassVar[Callable[[dict[str, Any], list[Any]], ScoredSample]]
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = {key: value for key, value in (config or {}).items() if key != "class"}
         formats = list((config.get("dataset_kwargs") or {}).get(FORMATS_KEY, TASK_TYPES))
-        names = metric_names(formats)
+        names = metric_names(formats, self.EXTRA_METRICS)
         config["metric_list"] = [
             {
                 "metric": name,
                 "aggregation": METRIC_REDUCERS[name],
-                "higher_is_better": name == "avg" or name not in (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS),
+                "higher_is_better": name not in _LOWER_IS_BETTER,
             }
             for name in names
         ]
-        config["process_results"] = functools.partial(process_results, metrics=names)
-        config.setdefault("doc_to_text", doc_to_text)
-        config.setdefault("doc_to_target", doc_to_target)
+        config["process_results"] = functools.partial(
+            process_results, metrics=names, to_sample=type(self).TO_SAMPLE
+        )
         super().__init__(config=config, **kwargs)
+
+    def build_docs(
+        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """Documents for ``formats`` and the task-specific provenance entries."""
+        raise NotImplementedError
 
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         """Load, validate, order and render the rows with the core (no ``datasets`` hub call)."""
         options = {**(self.config.metadata or {}), **(dataset_kwargs or {})}
         formats = list(options.get(FORMATS_KEY, TASK_TYPES))
         data = load_benchmark(options.get(DATA_DIR_KEY), sample=bool(options.get(SAMPLE_KEY)))
-        notes: list[str] = []
-        truncator = load_truncator(options, notes.append)
-        for note in notes:
-            log.warning("%s: %s", self.config.task, note)
-        docs = [item.to_doc() for item in judge_items(data, formats, truncator)]
+        docs, extra_provenance = self.build_docs(data, formats, options)
         self.dataset = datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
         self.config.metadata = {
             **(self.config.metadata or {}),
@@ -116,9 +128,45 @@ class LongRewardBenchTask(ConfigurableTask):
                 "pinned_hub_revision": HUB_REVISION,
                 "data": data.provenance(),
                 "formats": formats,
-                "parity_truncation": "applied" if truncator else f"not applied ({'; '.join(notes)})",
-                "truncation_tokenizer": getattr(getattr(truncator, "tokenizer", None), "name_or_path", None),
+                **extra_provenance,
             },
+        }
+
+
+def doc_to_user_prompt(doc: dict[str, Any]) -> str:
+    """The judge's user message (logged by lm-eval; prompts are built in ``fewshot_context``)."""
+    return doc["user_prompt"]
+
+
+def doc_to_order(doc: dict[str, Any]) -> str:
+    """Gold rank of each presented slot, e.g. ``[1, 0]`` (slot B holds the chosen response)."""
+    return str(doc["order"])
+
+
+class LongRewardBenchTask(_LongRewardBenchBase):
+    """Generative-judge task: one request per presented row, scored by the core."""
+
+    EXTRA_METRICS = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS)
+    TO_SAMPLE = judge_sample
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        config = dict(config or {})
+        config.setdefault("doc_to_text", doc_to_user_prompt)
+        config.setdefault("doc_to_target", doc_to_order)
+        super().__init__(config=config, **kwargs)
+
+    def build_docs(
+        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        notes: list[str] = []
+        truncator = load_truncator(options, notes.append)
+        for note in notes:
+            log.warning("%s: %s", self.config.task, note)
+        docs = [item.to_doc() for item in judge_items(data, formats, truncator)]
+        tokenizer = getattr(truncator, "tokenizer", None)
+        return docs, {
+            "parity_truncation": "applied" if truncator else f"not applied ({'; '.join(notes)})",
+            "truncation_tokenizer": getattr(tokenizer, "name_or_path", None),
         }
 
     def fewshot_context(
@@ -169,3 +217,43 @@ def render_chat(chat_template: Any, messages: list[dict[str, str]]) -> str:
             "chat template rejects a system message: merged the judge instructions into the user turn"
         )
         return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **args)
+
+
+def doc_to_context(doc: dict[str, Any]) -> str:
+    """The conversation as text (what ``--model hf`` conditions on; ``longrm-rm`` reads the doc)."""
+    return context_text(doc["prompt_template"]) + "\n\n"
+
+
+def doc_to_slots(doc: dict[str, Any]) -> list[str]:
+    """The presented responses, in slot order: the multiple-choice options."""
+    return list(doc["slots"])
+
+
+def doc_to_best_slot(doc: dict[str, Any]) -> int:
+    """Slot holding the gold-best response."""
+    return list(doc["order"]).index(0)
+
+
+class LongRewardBenchRMTask(_LongRewardBenchBase):
+    """Scalar-RM task: each presented response is a choice whose "log-likelihood" is its reward.
+
+    With ``--model longrm-rm`` that is the first logit of a sequence classifier on
+    ``prompt_template + [assistant: response]`` (spec §5). With ``--model hf`` it is the causal
+    LM's summed log-probability of the response given the conversation: an implicit reward.
+    """
+
+    TO_SAMPLE = reward_sample
+
+    def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        config = dict(config or {})
+        config.setdefault("doc_to_text", doc_to_context)
+        config.setdefault("doc_to_choice", doc_to_slots)
+        config.setdefault("doc_to_target", doc_to_best_slot)
+        config.setdefault("target_delimiter", "")
+        super().__init__(config=config, **kwargs)
+
+    def build_docs(
+        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        docs = [item.to_doc() for item in reward_items(data, formats)]
+        return docs, {"parity_truncation": "applied by the longrm-rm backend per sequence (spec §6)"}
