@@ -67,6 +67,11 @@ def test_wheel_install_registers_and_loads_tasks(tmp_path: Path) -> None:
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     assert facts["package"].startswith(str(env_dir)), facts
     assert facts["yamls"] == str(Path(facts["package"]).parent / "task_yamls")
-    assert len(facts["tasks"]) == 6
+    assert {
+        "longrewardbench",
+        "longrewardbench_sample",
+        "longrewardbench_rm",
+        "longrewardbench_sample_rm",
+    } <= set(facts["tasks"])
     sample_rows = sum(len(path.read_text().splitlines()) for path in SAMPLE_DIR.glob("*.jsonl"))
     assert facts["docs"] == sample_rows
