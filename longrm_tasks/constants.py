@@ -50,3 +50,5 @@ EXPECTED_BEST_OF_N_ROWS_PER_N: Final = 300
 PARITY_MAX_TOKENS: Final = 131_072
 PARITY_HEAD_TOKENS: Final = 65_536
 PARITY_TAIL_TOKENS: Final = 65_531
+#: Rows per length bucket over all 1,900 rows of the real benchmark (4k … 128k).
+EXPECTED_LENGTH_ROWS: Final = {"4k": 445, "8k": 341, "16k": 296, "32k": 287, "64k": 266, "128k": 265}

@@ -35,6 +35,7 @@ class ScoredSample:
     score: float
     parsed: bool
     truncation: str = NOT_CUT
+    empty_output: bool = False
 
 
 def task_metric(task_file: str) -> str:
@@ -64,6 +65,9 @@ PARSE_FAILURE_METRIC = "parse_fail"
 #: Beyond the paper: share of samples cut by parity truncation, and share never checked for it
 #: (no tokenizer known, e.g. an API model without ``tokenizer=`` in its model_args).
 TRUNCATION_METRICS = ("truncated", "trunc_unchecked")
+#: Beyond the paper: share of samples whose judge output was empty (a backend that swallowed an
+#: API failure returns ""); such samples score 0 like any unparsed output, and are counted here.
+EMPTY_OUTPUT_METRIC = "empty_output"
 
 
 def mean_of_present(values: Iterable[Any]) -> float:
@@ -106,13 +110,14 @@ def metric_inputs(sample: ScoredSample) -> dict[str, Any]:
     values[PARSE_FAILURE_METRIC] = 0.0 if sample.parsed else 1.0
     values["truncated"] = 1.0 if sample.truncation in (CUT, CUT_APPROX) else 0.0
     values["trunc_unchecked"] = 1.0 if sample.truncation == UNCHECKED else 0.0
+    values[EMPTY_OUTPUT_METRIC] = 1.0 if sample.empty_output else 0.0
     return values
 
 
 #: Aggregation of each metric key over the per-sample values of :func:`metric_inputs`.
 METRIC_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
     key: (length_bucket_average if key == "len_avg" else mean_of_present)
-    for key in [*PAPER_COLUMNS.values(), PARSE_FAILURE_METRIC, *TRUNCATION_METRICS]
+    for key in [*PAPER_COLUMNS.values(), PARSE_FAILURE_METRIC, *TRUNCATION_METRICS, EMPTY_OUTPUT_METRIC]
 }
 
 #: Metrics that only involve pairwise rows / best-of-N rows (for format-restricted tasks).
@@ -146,7 +151,8 @@ def score_output(
         "subtype": subtype,
         "length_bucket": length_bucket,
     }
-    return prediction, _scored(prediction, order, truncation=truncation, **fields)
+    empty = not isinstance(output, str) or not output.strip()
+    return prediction, _scored(prediction, order, truncation=truncation, empty_output=empty, **fields)
 
 
 def score_rewards(

@@ -7,7 +7,8 @@ list of ids), as the official code expects.
 
 Checks, for every row of every task file:
 1. the official preprocess and ``longrm_tasks`` give the same rows in the same order, the same
-   presentation orders (``shuffled_order``) and the same chat-templated judge prompt text;
+   presentation orders (``shuffled_order``) and the same chat-templated judge prompt text, parity
+   truncation (131,072+ tokens) included;
 2. the scalar-RM inputs (token ids per response, with the parity cut) are identical;
 3. given judge outputs (an lm-eval ``--log_samples`` file of a ``longrewardbench*`` task), the
    official ``evaluate()`` writes the same figures (``results.csv``, rounded to 5 decimals) as the
@@ -33,6 +34,7 @@ from longrm_tasks.constants import TASK_FILES
 from longrm_tasks.data import load_local
 from longrm_tasks.items import judge_items, reward_items
 from longrm_tasks.rm.sequences import response_sequences
+from longrm_tasks.truncation import ParityTruncator
 
 #: Official results.csv labels → our metric keys (the official file spells "Rank Avg,").
 OFFICIAL_LABELS = {
@@ -81,7 +83,7 @@ def transformers4_semantics(tokenizer_class: type) -> None:
 def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer) -> int:
     """Rows, orders and prompt texts of the official preprocess vs ours; returns rows checked."""
     data = load_local(data_dir)
-    ours = judge_items(data)
+    ours = judge_items(data, truncator=ParityTruncator(tokenizer))
     official = []
     config = Namespace(
         data_path=str(data_dir), task_formats=["PairWise", "BestOfN"], model_path=tokenizer_dir

@@ -10,6 +10,10 @@ Usage::
 
     with ScriptedJudge(policy) as base_url:   # e.g. "http://127.0.0.1:54321/v1"
         ...                                   # POST {base_url}/chat/completions
+
+A ``fault`` hook can make the n-th request (1-based) fail, for reliability tests: it returns
+``None`` (answer normally), ``"500"`` (HTTP 500), ``"empty_choices"``, ``"null_content"``,
+``"no_message"`` (a choice without its message) or ``"hang"`` (block until the server stops).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 Messages = list[dict[str, Any]]
 Policy = Callable[[list[str], Messages], str]
+Fault = Callable[[int], "str | None"]
 
 SLOT_LETTERS = "ABCD"
 
@@ -79,8 +84,12 @@ class ScriptedJudge:
     CHAT_PATH = "/v1/chat/completions"
     COMPLETIONS_PATH = "/v1/completions"
 
-    def __init__(self, policy: Policy, model_name: str = "scripted-judge") -> None:
+    def __init__(
+        self, policy: Policy, model_name: str = "scripted-judge", fault: Fault | None = None
+    ) -> None:
         self.policy = policy
+        self.fault = fault
+        self._stopping = threading.Event()
         self.model_name = model_name
         self.requests: list[RecordedRequest] = []
         self.errors: list[str] = []
@@ -145,6 +154,7 @@ class ScriptedJudge:
         return self.base_url
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -174,9 +184,11 @@ class ScriptedJudge:
             prompt_text = message_text(users[-1].get("content")) if users else ""
         else:
             prompt = body.get("prompt")
+            if isinstance(prompt, list) and len(prompt) > 1:  # a batch of prompts: one choice each
+                return self._answer_batch(path, body, headers, prompt)
             if isinstance(prompt, list):  # a batch of one, or token ids (not supported)
                 if len(prompt) != 1 or not isinstance(prompt[0], str):
-                    raise ValueError("only single string prompts are supported")
+                    raise ValueError("only string prompts are supported")
                 prompt = prompt[0]
             if not isinstance(prompt, str):
                 raise ValueError("completion request without a string prompt")
@@ -188,6 +200,12 @@ class ScriptedJudge:
             self.requests.append(record)
             self._counter += 1
             number = self._counter
+        fault = self.fault(number) if self.fault else None
+        if fault == "500":
+            return 500, {"error": {"message": f"scripted failure of request {number}"}}
+        if fault == "hang":
+            self._stopping.wait()
+            return 503, {"error": {"message": "server stopping"}}
         reply = self.policy(slots, messages)
         record.reply = reply
         usage = {"prompt_tokens": len(prompt_text.split()), "completion_tokens": len(reply.split())}
@@ -198,12 +216,32 @@ class ScriptedJudge:
             "model": self.model_name,
             "usage": usage,
         }
+        if fault == "empty_choices":
+            return 200, {**common, "object": "chat.completion" if chat else "text_completion", "choices": []}
+        if fault == "no_message":
+            return 200, {
+                **common,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "finish_reason": "stop"}],
+            }
         if chat:
             choice = {
                 "index": 0,
-                "message": {"role": "assistant", "content": reply},
+                "message": {"role": "assistant", "content": None if fault == "null_content" else reply},
                 "finish_reason": "stop",
             }
             return 200, {**common, "object": "chat.completion", "choices": [choice]}
         choice = {"index": 0, "text": reply, "logprobs": None, "finish_reason": "stop"}
         return 200, {**common, "object": "text_completion", "choices": [choice]}
+
+    def _answer_batch(
+        self, path: str, body: dict[str, Any], headers: dict[str, str], prompts: list[Any]
+    ) -> tuple[int, dict[str, Any]]:
+        """A completions request carrying several prompts: answer each as its own recorded request."""
+        choices = []
+        for index, prompt in enumerate(prompts):
+            status, payload = self._answer(path, {**body, "prompt": prompt}, headers)
+            if status != 200:
+                return status, payload
+            choices.append({**payload["choices"][0], "index": index})
+        return 200, {**payload, "choices": choices}

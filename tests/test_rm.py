@@ -163,7 +163,7 @@ def test_lm_eval_cli_with_rm_backend_matches_independent_scoring(tmp_path):
     model_dir = build_reward_model(tmp_path / "rm", "llama")
     tokenizer = transformers.AutoTokenizer.from_pretrained(model_dir)
     model = transformers.AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
-    runs = {size: _run_lm_eval(model_dir, tmp_path / f"out{size}", size) for size in (1, 2, 8)}
+    runs = {size: _run_lm_eval(model_dir, tmp_path / f"out{size}", size) for size in (1, 2, 4, 8, 16)}
     stdout, results, samples = runs[1]
     metrics = results["results"]["longrewardbench_sample_rm"]
     for key in (
@@ -197,7 +197,7 @@ def test_lm_eval_cli_with_rm_backend_matches_independent_scoring(tmp_path):
         assert sample["avg"] == expected[doc["uid"]]
     assert metrics["avg,none"] == pytest.approx(sum(expected.values()) / len(expected), abs=1e-12)
     # Batch size changes nothing: identical per-sample rankings and metrics.
-    for size in (2, 8):
+    for size in (2, 4, 8, 16):
         _, other_results, other_samples = runs[size]
         assert {s["doc"]["uid"]: s["avg"] for s in other_samples} == {
             s["doc"]["uid"]: s["avg"] for s in samples

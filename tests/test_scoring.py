@@ -99,6 +99,7 @@ EXPECTED = {
     "parse_fail": 2 / 15,
     "truncated": 3 / 15,
     "trunc_unchecked": 2 / 15,
+    "empty_output": 0.0,  # ScoredSample's default: no sample above had an empty output
 }
 
 
@@ -197,3 +198,24 @@ def test_score_output_default_truncation_and_aggregate():
     assert got["task_math"] == 1.0 and got["len_128k"] == 1.0 and got["same"] == 1.0
     assert got["len_avg"] == pytest.approx(1 / 6, **EXACT)
     assert got["truncated"] == 0.0 and got["trunc_unchecked"] == 0.0 and got["parse_fail"] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("output", "empty", "parsed"),
+    [
+        ("", True, False),
+        ("   \n", True, False),
+        (None, True, False),
+        ("no verdict", False, False),
+        ("[[B]]", False, True),
+    ],
+)
+def test_empty_output_is_counted_apart_from_parse_failures(output, empty, parsed):
+    _, sample = score_output(
+        output, task_file="Cite", tasktype=P, subtype="diff", length_bucket="8k", order=[1, 0]
+    )
+    assert sample.empty_output is empty and sample.parsed is parsed
+    got = aggregate([sample])
+    assert got["empty_output"] == (1.0 if empty else 0.0)
+    assert got["parse_fail"] == (0.0 if parsed else 1.0)
+    assert got["avg"] == (1.0 if parsed else 0.0)  # [[B]] with gold order [1, 0] is right

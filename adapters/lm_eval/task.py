@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -18,11 +19,13 @@ from lm_eval.api.task import ConfigurableTask
 from longrm_tasks import __version__
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
 from longrm_tasks.data import BenchmarkData, load_benchmark
-from longrm_tasks.errors import install_excepthook
+from longrm_tasks.errors import LongRMError, install_excepthook
+from longrm_tasks.integrity import check_integrity
 from longrm_tasks.items import judge_items, reward_items
 from longrm_tasks.prompts import PROMPT_SET_ID, context_text, prompt_set_sha256
 from longrm_tasks.scoring import (
     BEST_OF_N_METRICS,
+    EMPTY_OUTPUT_METRIC,
     METRIC_REDUCERS,
     PAIRWISE_METRICS,
     PARSE_FAILURE_METRIC,
@@ -40,8 +43,20 @@ install_excepthook()
 #: Task options read from the YAML's ``dataset_kwargs`` (prefixed: metadata shares the namespace).
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
 #: User options read from ``--metadata`` (and ``model_args``).
-DATA_DIR_KEY = "data_dir"
-_LOWER_IS_BETTER = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS)
+DATA_DIR_KEY, STRICT_KEY = "data_dir", "strict"
+#: Environment switch for strict mode (same as ``--metadata '{"strict": true}'``).
+STRICT_ENV = "LONGRM_STRICT"
+_LOWER_IS_BETTER = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS, EMPTY_OUTPUT_METRIC)
+
+
+def strict_mode(options: dict[str, Any]) -> bool:
+    """Strict mode turns integrity warnings and empty judge outputs into errors."""
+    value = options.get(STRICT_KEY, os.environ.get(STRICT_ENV, ""))
+    return value is True or str(value).lower() in ("1", "true", "yes")
+
+
+class EmptyJudgeOutputError(LongRMError):
+    """Strict mode: the backend returned no text for a sample (often a swallowed API failure)."""
 
 
 def metric_names(formats: list[str], extra: tuple[str, ...]) -> list[str]:
@@ -74,9 +89,17 @@ def process_results(
     results: list[Any],
     metrics: list[str],
     to_sample: Callable[[dict[str, Any], list[Any]], ScoredSample],
+    strict: Callable[[], bool] = lambda: False,
 ) -> dict[str, Any]:
     """Per-metric values of one document for the metrics this task reports."""
-    values = metric_inputs(to_sample(doc, results))
+    sample = to_sample(doc, results)
+    if sample.empty_output and strict():
+        raise EmptyJudgeOutputError(
+            f"{doc['uid']}: the judge returned no text (a swallowed API failure?); strict mode stops here. "
+            "Fix the backend and rerun (--use_cache keeps the answered requests, but also caches this "
+            "empty one: delete the cache file or run without strict to score it as unparsed)"
+        )
+    values = metric_inputs(sample)
     return {name: values[name] for name in metrics}
 
 
@@ -100,8 +123,9 @@ class _LongRewardBenchBase(ConfigurableTask):
             }
             for name in names
         ]
+        self.strict = False
         config["process_results"] = functools.partial(
-            process_results, metrics=names, to_sample=type(self).TO_SAMPLE
+            process_results, metrics=names, to_sample=type(self).TO_SAMPLE, strict=lambda: self.strict
         )
         super().__init__(config=config, **kwargs)
 
@@ -115,7 +139,12 @@ class _LongRewardBenchBase(ConfigurableTask):
         """Load, validate, order and render the rows with the core (no ``datasets`` hub call)."""
         options = {**(self.config.metadata or {}), **(dataset_kwargs or {})}
         formats = list(options.get(FORMATS_KEY, TASK_TYPES))
-        data = load_benchmark(options.get(DATA_DIR_KEY), sample=bool(options.get(SAMPLE_KEY)))
+        sample = bool(options.get(SAMPLE_KEY))
+        self.strict = strict_mode(options)
+        data = load_benchmark(options.get(DATA_DIR_KEY), sample=sample)
+        integrity = check_integrity(data, full_set=not sample, strict=self.strict)
+        for problem in integrity.problems:
+            log.warning("%s: %s", self.config.task, problem)
         docs, extra_provenance = self.build_docs(data, formats, options)
         self.dataset = datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
         self.config.metadata = {
@@ -128,6 +157,8 @@ class _LongRewardBenchBase(ConfigurableTask):
                 "pinned_hub_revision": HUB_REVISION,
                 "data": data.provenance(),
                 "formats": formats,
+                "integrity": integrity.to_provenance(),
+                "strict": self.strict,
                 **extra_provenance,
             },
         }
@@ -146,7 +177,7 @@ def doc_to_order(doc: dict[str, Any]) -> str:
 class LongRewardBenchTask(_LongRewardBenchBase):
     """Generative-judge task: one request per presented row, scored by the core."""
 
-    EXTRA_METRICS = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS)
+    EXTRA_METRICS = (PARSE_FAILURE_METRIC, EMPTY_OUTPUT_METRIC, *TRUNCATION_METRICS)
     TO_SAMPLE = judge_sample
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
