@@ -1,0 +1,241 @@
+"""``longrm``: reports, comparisons, submissions and the leaderboard (plus the ``python -m`` helpers).
+
+Subcommands: ``report``, ``compare``, ``submission``, ``validate``, ``leaderboard``, ``baselines``,
+and ``path`` / ``demo-model-dir`` (the helpers of ``python -m longrm_tasks``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __main__ as helpers
+from .errors import LongRMError
+from .report.stats import DEFAULT_ITERATIONS, DEFAULT_SEED
+
+
+def _stats_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS, help="bootstrap replicates")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="bootstrap seed")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="longrm", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    report = sub.add_parser("report", help="tables, figures, parse failures and provenance of runs")
+    report.add_argument(
+        "runs", nargs="+", type=Path, help="lm-eval output dir, OpenCompass work dir or submission"
+    )
+    report.add_argument("--out", type=Path, required=True, help="folder for the report")
+    report.add_argument("--name", action="append", help="label of each run, in order (repeatable)")
+    report.add_argument(
+        "--reference",
+        type=Path,
+        action="append",
+        default=[],
+        help="reference file or folder (e.g. results/reference): adds the paper's rows, marked",
+    )
+    report.add_argument(
+        "--controls",
+        action="store_true",
+        help="add control baselines computed on the runs' data (bundled sample, or --data-dir)",
+    )
+    report.add_argument("--data-dir", type=Path, help="local copy of the data (for --controls)")
+    report.add_argument("--no-plots", action="store_true")
+    _stats_options(report)
+
+    compare = sub.add_parser("compare", help="paired comparison of two runs on their shared rows")
+    compare.add_argument("a", type=Path)
+    compare.add_argument("b", type=Path)
+    compare.add_argument("--alpha", type=float, default=0.05)
+    compare.add_argument("--json", type=Path, help="also write the comparison as JSON")
+    _stats_options(compare)
+
+    submission = sub.add_parser("submission", help="write a leaderboard submission from a run")
+    submission.add_argument("run", type=Path)
+    submission.add_argument("--out", type=Path, required=True)
+    submission.add_argument("--name", help="model name shown on the leaderboard")
+    submission.add_argument("--type", choices=("generative", "scalar"), default="generative")
+
+    validate = sub.add_parser("validate", help="check submission files (nothing in them is executed)")
+    validate.add_argument("files", nargs="+", type=Path)
+    validate.add_argument("--data-dir", type=Path, help="check rows and orders against this copy of the data")
+    validate.add_argument("--print-schema", action="store_true", help="print the JSON Schema and exit")
+
+    board = sub.add_parser("leaderboard", help="static HTML page + Markdown table from submissions")
+    board.add_argument(
+        "paths", nargs="+", type=Path, help="folders/files with submissions and reference files"
+    )
+    board.add_argument("--out", type=Path, required=True)
+    board.add_argument("--skip-invalid", action="store_true", help="leave invalid submissions out (listed)")
+    _stats_options(board)
+
+    baselines = sub.add_parser("baselines", help="control baselines computed from the data")
+    source = baselines.add_mutually_exclusive_group(required=True)
+    source.add_argument("--sample", action="store_true", help="the bundled sample")
+    source.add_argument("--data-dir", type=Path, help="a local copy of the seven <Task>.jsonl files")
+    source.add_argument("--full-random", action="store_true", help="random baselines of the full benchmark")
+    baselines.add_argument("--out", type=Path, help="write the reference file here (default: print)")
+
+    sub.add_parser("path", help="task folder for lm-eval's --include_path")
+    sub.add_parser("demo-model-dir", help="folder of the demo judge's GGUF file")
+    return parser
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report.loaders import load_all
+    from .report.reference import load_reference, reference_files
+    from .report.writer import build_report
+
+    runs = load_all(args.runs, args.name)
+    # Paper rows only: control rows depend on the data, so --controls computes them on the runs' data.
+    references = [
+        e for folder in args.reference for f in reference_files(folder) for e in load_reference(f)[1]
+    ]
+    references = [e for e in references if e.kind == "paper"]
+    controls = []
+    if args.controls:
+        controls = _controls(runs, args.data_dir)
+    build_report(
+        runs,
+        args.out,
+        iterations=args.iterations,
+        seed=args.seed,
+        references=references,
+        controls=controls,
+        plots=not args.no_plots,
+    )
+    print(f"report of {len(runs)} run(s) written to {args.out}/report.md")
+    return 0
+
+
+def _controls(runs: list, data_dir: Path | None) -> list:
+    from .data import load_local, load_sample
+    from .report.baselines import controls_document
+    from .report.reference import reference_entries
+
+    if data_dir is not None:
+        data, scope = load_local(data_dir), "local"
+    elif all(run.provenance.get("data_source") == "bundled-sample" for run in runs):
+        data, scope = load_sample(), "bundled-sample"
+    else:
+        print("--controls: the runs did not use the bundled sample; pass --data-dir", file=sys.stderr)
+        return []
+    return reference_entries(controls_document(data, scope))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .report.compare import compare_runs, comparison_markdown
+    from .report.loaders import load_runs
+
+    (a,), (b,) = _one(load_runs(args.a), args.a), _one(load_runs(args.b), args.b)
+    comparison = compare_runs(a, b, iterations=args.iterations, seed=args.seed, alpha=args.alpha)
+    print(comparison_markdown(comparison), end="")
+    if args.json:
+        args.json.write_text(json.dumps(comparison.to_json(), indent=1) + "\n", "utf-8")
+    return 0
+
+
+def _one(runs: list, path: Path) -> list:
+    if len(runs) != 1:
+        raise LongRMError(f"{path} holds {len(runs)} runs ({', '.join(r.name for r in runs)}); point at one")
+    return runs
+
+
+def cmd_submission(args: argparse.Namespace) -> int:
+    from .leaderboard.submission import build_submission, validate_document
+    from .report.loaders import load_runs
+
+    (run,) = _one(load_runs(args.run), args.run)
+    document = build_submission(run, args.type, args.name)
+    result = validate_document(document)
+    if not result.ok:
+        raise LongRMError("the submission built from this run does not validate: " + str(result.errors[0]))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    print(f"{args.out}: {len(document['samples'])} samples, avg {document['aggregates']['avg']:.4f}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .leaderboard.schema import submission_schema
+    from .leaderboard.submission import validate_file
+
+    if args.print_schema:
+        print(json.dumps(submission_schema(), indent=1))
+        return 0
+    status = 0
+    for path in args.files:
+        result = validate_file(path, args.data_dir)
+        for problem in result.warnings:
+            print(f"{path}: warning: {problem}")
+        if result.ok:
+            print(f"{path}: valid ({len(result.run.samples) if result.run else 0} samples)")
+        else:
+            status = 1
+            for problem in result.errors:
+                print(f"{path}: error [{problem.code}]: {problem}")
+    return status
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from .leaderboard.site import build_site
+
+    board = build_site(
+        args.paths, args.out, skip_invalid=args.skip_invalid, iterations=args.iterations, seed=args.seed
+    )
+    entries = sum(len(v) for v in board.scopes.values())
+    print(f"{args.out}/index.html and leaderboard.md: {entries} rows in {len(board.scopes)} scope(s)")
+    for message in board.invalid:
+        print(f"excluded: {message}", file=sys.stderr)
+    return 0
+
+
+def cmd_baselines(args: argparse.Namespace) -> int:
+    from .data import load_local, load_sample
+    from .report.baselines import controls_document, random_full_document
+
+    if args.full_random:
+        document = random_full_document()
+    elif args.sample:
+        document = controls_document(load_sample(), "bundled-sample")
+    else:
+        document = controls_document(load_local(args.data_dir), "local")
+        document["data"]["source"] = "local"  # the folder is a machine path
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if args.out:
+        args.out.write_text(text, "utf-8")
+    else:
+        print(text, end="")
+    return 0
+
+
+COMMANDS = {
+    "report": cmd_report,
+    "compare": cmd_compare,
+    "submission": cmd_submission,
+    "validate": cmd_validate,
+    "leaderboard": cmd_leaderboard,
+    "baselines": cmd_baselines,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``longrm`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["path"], ["demo-model-dir"]):
+        return helpers.main(argv)
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except LongRMError as error:
+        print(f"longrm {args.command}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

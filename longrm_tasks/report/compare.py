@@ -1,0 +1,206 @@
+"""``longrm compare A B``: paired per-sample comparison of two runs on the rows they share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
+from ..scoring import ScoredSample, aggregate, length_metric, task_metric
+from .records import ReportError, RowKey, Run, SampleRecord, metric_counts
+from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, holm, mcnemar_exact, paired_bootstrap
+
+ALPHA = 0.05
+MCNEMAR, BOOTSTRAP = "McNemar (exact)", "paired bootstrap"
+
+#: Subsets tested, in display order: (metric key, label, pairwise-only = 0/1 scores → McNemar).
+SUBSETS: tuple[tuple[str, str, bool], ...] = (
+    ("avg", "AVG. (all rows)", False),
+    ("pairwise_avg", "PairWise Avg.", True),
+    ("bon_avg", "Rank Avg.", False),
+    *((task_metric(task), task, True) for task in TASK_FILES),
+    ("same", "Same.", True),
+    ("diff", "Diff.", True),
+    *((f"rank{n}", f"Rank{n}", False) for n in BEST_OF_N_SIZES),
+    *((length_metric(bucket), bucket, True) for bucket in LENGTH_BUCKETS),
+)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    """One subset: both runs' scores, A − B with its CI, the test, raw and Holm-adjusted p."""
+
+    key: str
+    label: str
+    n: int
+    a: float
+    b: float
+    difference: float
+    low: float
+    high: float
+    test: str
+    only_a: int | None
+    only_b: int | None
+    p_value: float
+    p_holm: float = 1.0
+    significant: bool = False
+
+
+@dataclass
+class Comparison:
+    """All subsets of a comparison, with what was compared and how."""
+
+    name_a: str
+    name_b: str
+    shared: int
+    only_in_a: int
+    only_in_b: int
+    alpha: float
+    iterations: int
+    seed: int
+    rows: list[ComparisonRow] = field(default_factory=list)
+
+    def significant(self) -> list[ComparisonRow]:
+        return [row for row in self.rows if row.significant]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **{k: v for k, v in asdict(self).items() if k != "rows"},
+            "rows": [asdict(r) for r in self.rows],
+        }
+
+
+def _row_order(key: RowKey) -> tuple[int, int]:
+    return (TASK_FILES.index(key[0]), key[1])
+
+
+def shared_rows(a: Run, b: Run) -> list[RowKey]:
+    """Keys present in both runs; the runs must present each shared row identically."""
+    rows_a, rows_b = a.by_key(), b.by_key()
+    keys = sorted(set(rows_a) & set(rows_b), key=_row_order)
+    for key in keys:
+        x, y = rows_a[key], rows_b[key]
+        if (x.tasktype, x.subtype, x.length_bucket, x.order) != (
+            y.tasktype,
+            y.subtype,
+            y.length_bucket,
+            y.order,
+        ):
+            raise ReportError(
+                f"{key[0]} row {key[1]} is presented differently in {a.name} and {b.name} "
+                f"(order {list(x.order)} vs {list(y.order)}): were they run on different data?"
+            )
+    return keys
+
+
+def compare_runs(
+    a: Run, b: Run, *, iterations: int = DEFAULT_ITERATIONS, seed: int = DEFAULT_SEED, alpha: float = ALPHA
+) -> Comparison:
+    """Paired bootstrap for every subset, exact McNemar for pairwise subsets, Holm across subsets."""
+    keys = shared_rows(a, b)
+    if not keys:
+        raise ReportError(f"{a.name} and {b.name} share no rows")
+    rows_a, rows_b = a.by_key(), b.by_key()
+    samples_a = [rows_a[key].scored() for key in keys]
+    samples_b = [rows_b[key].scored() for key in keys]
+    differences = paired_bootstrap(samples_a, samples_b, iterations=iterations, seed=seed)
+    counts = metric_counts(samples_a)
+    tested: list[ComparisonRow] = []
+    for key, label, pairwise in SUBSETS:
+        if not counts.get(key):
+            continue
+        diff = differences[key]
+        only_a = only_b = None
+        p_value, test = diff.p_value, BOOTSTRAP
+        if pairwise:
+            members = [
+                (x.score, y.score)
+                for x, y, k in zip(samples_a, samples_b, keys, strict=True)
+                if x.tasktype == PAIRWISE and _in_subset(key, rows_a[k])
+            ]
+            only_a = sum(1 for x, y in members if x > y)
+            only_b = sum(1 for x, y in members if y > x)
+            p_value, test = mcnemar_exact(only_a, only_b), MCNEMAR
+        tested.append(
+            ComparisonRow(
+                key=key,
+                label=label,
+                n=counts[key],
+                a=_point(samples_a, key),
+                b=_point(samples_b, key),
+                difference=diff.difference,
+                low=diff.low,
+                high=diff.high,
+                test=test,
+                only_a=only_a,
+                only_b=only_b,
+                p_value=p_value,
+            )
+        )
+    adjusted = holm([row.p_value for row in tested])
+    rows = [
+        ComparisonRow(**{**asdict(row), "p_holm": p, "significant": p < alpha})
+        for row, p in zip(tested, adjusted, strict=True)
+    ]
+    return Comparison(
+        name_a=a.name,
+        name_b=b.name,
+        shared=len(keys),
+        only_in_a=len(rows_a) - len(keys),
+        only_in_b=len(rows_b) - len(keys),
+        alpha=alpha,
+        iterations=iterations,
+        seed=seed,
+        rows=rows,
+    )
+
+
+def _point(samples: list[ScoredSample], key: str) -> float:
+    return aggregate(samples, [key])[key]
+
+
+def _in_subset(key: str, record: SampleRecord) -> bool:
+    if key == "pairwise_avg":
+        return True
+    if key == "same":
+        return record.subtype == "same"
+    if key == "diff":
+        return record.subtype != "same"
+    if key.startswith("task_"):
+        return task_metric(record.task_file) == key
+    if key.startswith("len_"):
+        return length_metric(record.length_bucket) == key
+    raise KeyError(key)
+
+
+def _p(value: float) -> str:
+    return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
+
+
+def comparison_markdown(comparison: Comparison) -> str:
+    """The comparison as a Markdown table (scores ×100) with a one-line verdict."""
+    c = comparison
+    lines = [
+        f"## {c.name_a} (A) vs {c.name_b} (B)",
+        "",
+        f"{c.shared} shared rows (only in A: {c.only_in_a}, only in B: {c.only_in_b}); "
+        f"paired bootstrap {c.iterations} replicates (seed {c.seed}, stratified by task file); "
+        f"exact McNemar on pairwise subsets; Holm correction over the {len(c.rows)} subsets; "
+        f"alpha {c.alpha}.",
+        "",
+        "| subset | n | A | B | A − B | 95% CI | test | A only / B only | p | p (Holm) | significant |",
+        "|---|---:|---:|---:|---:|---|---|---:|---:|---:|---|",
+    ]
+    for r in c.rows:
+        discordant = f"{r.only_a} / {r.only_b}" if r.only_a is not None else "—"
+        lines.append(
+            f"| {r.label} | {r.n} | {100 * r.a:.1f} | {100 * r.b:.1f} | {100 * r.difference:+.1f} | "
+            f"[{100 * r.low:+.1f}, {100 * r.high:+.1f}] | {r.test} | {discordant} | {_p(r.p_value)} | "
+            f"{_p(r.p_holm)} | {'**yes**' if r.significant else 'no'} |"
+        )
+    flagged = c.significant()
+    lines += [
+        "",
+        "Significant after Holm: " + (", ".join(r.label for r in flagged) if flagged else "none") + ".",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,142 @@
+"""``longrm report``: the tables, figures, parse failures and provenance of one or more runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..constants import TASK_FILES
+from .plots import length_curve, task_bars
+from .provenance import summary_lines
+from .records import Run
+from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, bootstrap_intervals
+from .tables import (
+    TABLES,
+    TITLES,
+    Entry,
+    markdown_escape,
+    markdown_table,
+    parse_failure_markdown,
+    parse_failure_rows,
+    run_entry,
+    table_csv,
+    table_json,
+)
+
+
+def sorted_samples(run: Run) -> list:
+    """Records in a fixed order (task file, row index), so bootstraps do not depend on log order."""
+    return [
+        r.scored() for r in sorted(run.samples, key=lambda r: (TASK_FILES.index(r.task_file), r.row_index))
+    ]
+
+
+def run_entries(runs: Sequence[Run], iterations: int, seed: int) -> list[Entry]:
+    """Table entries of the runs, with bootstrap CIs for every figure."""
+    return [
+        run_entry(run, bootstrap_intervals(sorted_samples(run), iterations=iterations, seed=seed))
+        for run in runs
+    ]
+
+
+def build_report(
+    runs: Sequence[Run],
+    out: Path,
+    *,
+    iterations: int = DEFAULT_ITERATIONS,
+    seed: int = DEFAULT_SEED,
+    references: Sequence[Entry] = (),
+    controls: Sequence[Entry] = (),
+    plots: bool = True,
+) -> dict[str, Any]:
+    """Write ``report.md``, ``report.json``, CSVs and figures to ``out``; return the JSON document."""
+    out.mkdir(parents=True, exist_ok=True)
+    entries = run_entries(runs, iterations, seed)
+    extra = [*controls, *references]
+    document: dict[str, Any] = {
+        "generator": f"longrm-tasks {__version__}",
+        "bootstrap": {"iterations": iterations, "seed": seed, "level": 0.95, "strata": "task_file"},
+        "runs": [
+            {
+                "name": run.name,
+                "harness": run.harness,
+                "task": run.task,
+                "samples": len(run.samples),
+                "harness_aggregates_checked": sorted(run.harness_aggregates),
+                "provenance": run.provenance,
+            }
+            for run in runs
+        ],
+        "tables": {name: table_json([*entries, *extra], columns) for name, columns in TABLES.items()},
+        "parse_failures": parse_failure_rows(runs),
+    }
+    for name, columns in TABLES.items():
+        (out / f"{name}.csv").write_text(table_csv([*entries, *extra], columns), "utf-8")
+    with (out / "parse_failures.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(
+            handle, ["model", "by", "group", "failed", "total", "rate"], lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(document["parse_failures"])
+    figures = []
+    if plots:
+        figures += length_curve(entries, out / "length_curve", [e for e in references if e.kind == "paper"])
+        figures += task_bars(entries, out / "per_task")
+    document["figures"] = [path.name for path in figures]
+    (out / "report.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    (out / "report.md").write_text(report_markdown(runs, entries, extra, document), "utf-8")
+    return document
+
+
+def report_markdown(
+    runs: Sequence[Run], entries: list[Entry], extra: Sequence[Entry], document: dict[str, Any]
+) -> str:
+    """The human-readable report."""
+    boot = document["bootstrap"]
+    lines = [
+        "# Long-RewardBench report",
+        "",
+        f"Scores ×100. Every figure is recomputed from the per-sample records with the benchmark's scorer; "
+        f"brackets: 95% percentile bootstrap CI ({boot['iterations']} replicates, seed {boot['seed']}, "
+        "resampled within task files). — = no rows of that kind in the run.",
+        "",
+    ]
+    for run in runs:
+        checked = len(run.harness_aggregates)
+        status = (
+            f"equal to the {checked} aggregates {run.harness} reported (checked)"
+            if checked
+            else "no harness aggregates to check against"
+        )
+        lines.append(f"- **{markdown_escape(run.name)}**: {len(run.samples)} samples; {status}.")
+    if extra:
+        lines.append(
+            "- Rows marked *(paper)* are the published numbers (full benchmark); *(control)* rows are "
+            "baselines computed from the data with the same scorer."
+        )
+    lines.append("")
+    for name, columns in TABLES.items():
+        lines += [f"## {TITLES[name]}", "", markdown_table([*entries, *extra], columns)]
+    lines += ["## Parse failures (% of rows, failed/total; all formats)", "", parse_failure_markdown(runs)]
+    if document.get("figures"):
+        lines += ["## Figures", ""]
+        lines += [f"![{name}]({name})" for name in document["figures"] if name.endswith(".png")]
+        lines.append("")
+    lines += ["## Provenance", ""]
+    for run in runs:
+        lines += [f"### {markdown_escape(run.name)}", "", "| field | value |", "|---|---|"]
+        lines += [f"| {label} | {markdown_escape(value)} |" for label, value in summary_lines(run.provenance)]
+        lines.append("")
+    for entry in extra:
+        if entry.note:
+            lines.append(f"- {markdown_escape(entry.name)} ({entry.kind}): {markdown_escape(entry.note)}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def entry_json(entry: Entry) -> dict[str, Any]:
+    return {**asdict(entry), "intervals": {k: [v.low, v.high] for k, v in entry.intervals.items()}}
