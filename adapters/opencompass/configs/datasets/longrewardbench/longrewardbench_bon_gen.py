@@ -1,0 +1,21 @@
+"""Long-RewardBench, best-of-N rows only (N = 2, 3, 4; 900 samples), generative judge."""
+
+from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset
+from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchEvaluator
+from mmengine.config import read_base
+
+with read_base():
+    from .longrewardbench_common import longrewardbench_infer_cfg, longrewardbench_reader_cfg
+
+longrewardbench_bon_datasets = [
+    dict(
+        abbr="longrewardbench_bon",
+        type=LongRewardBenchDataset,
+        formats=["BestOfN"],
+        # data_dir='/path/to/LongRewardBench',  # else $LONGRM_DATA_DIR, else the pinned hub revision
+        sample=False,
+        reader_cfg=longrewardbench_reader_cfg,
+        infer_cfg=longrewardbench_infer_cfg,
+        eval_cfg=dict(evaluator=dict(type=LongRewardBenchEvaluator, formats=["BestOfN"])),
+    )
+]

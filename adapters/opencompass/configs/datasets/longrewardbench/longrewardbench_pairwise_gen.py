@@ -1,0 +1,21 @@
+"""Long-RewardBench, pairwise rows only (1,000 samples), generative judge."""
+
+from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset
+from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchEvaluator
+from mmengine.config import read_base
+
+with read_base():
+    from .longrewardbench_common import longrewardbench_infer_cfg, longrewardbench_reader_cfg
+
+longrewardbench_pairwise_datasets = [
+    dict(
+        abbr="longrewardbench_pairwise",
+        type=LongRewardBenchDataset,
+        formats=["PairWise"],
+        # data_dir='/path/to/LongRewardBench',  # else $LONGRM_DATA_DIR, else the pinned hub revision
+        sample=False,
+        reader_cfg=longrewardbench_reader_cfg,
+        infer_cfg=longrewardbench_infer_cfg,
+        eval_cfg=dict(evaluator=dict(type=LongRewardBenchEvaluator, formats=["PairWise"])),
+    )
+]

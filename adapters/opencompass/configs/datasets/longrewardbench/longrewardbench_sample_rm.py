@@ -1,0 +1,27 @@
+"""Long-RewardBench, the bundled sample, both formats, scalar reward model (spec §5).
+
+Use with ``longrm_tasks.adapters.opencompass.models.LongRMRewardModel``. The prompt template is required
+by OpenCompass but unused: the inferencer scores ``prompt_template + [assistant: response]`` per slot.
+"""
+
+from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchRMDataset
+from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchRMEvaluator
+from longrm_tasks.adapters.opencompass.inferencer import LongRMRewardInferencer
+from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+
+longrewardbench_sample_rm_datasets = [
+    dict(
+        abbr="longrewardbench_sample_rm",
+        type=LongRewardBenchRMDataset,
+        formats=["PairWise", "BestOfN"],
+        sample=True,
+        reader_cfg=dict(input_columns=["prompt_template", "slots"], output_column="gold"),
+        infer_cfg=dict(
+            prompt_template=dict(type=PromptTemplate, template="{slots}"),
+            retriever=dict(type=ZeroRetriever),
+            inferencer=dict(type=LongRMRewardInferencer),
+        ),
+        eval_cfg=dict(evaluator=dict(type=LongRewardBenchRMEvaluator, formats=["PairWise", "BestOfN"])),
+    )
+]
