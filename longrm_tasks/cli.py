@@ -81,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--full-random", action="store_true", help="random baselines of the full benchmark")
     baselines.add_argument("--out", type=Path, help="write the reference file here (default: print)")
 
+    sub.add_parser("plan", help="dry run: tokens, truncation and compute of a run (longrm plan --help)")
     sub.add_parser("path", help="task folder for lm-eval's --include_path")
     sub.add_parser("demo-model-dir", help="folder of the demo judge's GGUF file")
     return parser
@@ -227,8 +228,12 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``longrm`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] in (["path"], ["demo-model-dir"]):
+    if argv[:1] in (["path"], ["demo-model-dir"], ["manifest"]):
         return helpers.main(argv)
+    if argv[:1] == ["plan"]:
+        from .plan import plan_main
+
+        return plan_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)

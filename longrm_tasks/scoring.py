@@ -181,3 +181,36 @@ def aggregate(samples: Iterable[ScoredSample], metrics: Sequence[str] | None = N
     inputs = [metric_inputs(sample) for sample in samples]
     keys = list(metrics) if metrics is not None else list(METRIC_REDUCERS)
     return {key: METRIC_REDUCERS[key](values[key] for values in inputs) for key in keys}
+
+
+# --------------------------------------------------------------------------------------------
+# Addition (labelled, not a paper column): exact-match accuracy of best-of-N rankings
+# --------------------------------------------------------------------------------------------
+
+#: Beyond the paper: share of best-of-N rows whose whole ranking is right (exact-permutation
+#: accuracy, the measure behind the paper's "random" row). The official metric stays the
+#: rank-match ratio (``rank2`` … ``bon_avg``).
+EXACT_MATCH_METRICS = ("bon_exact", *(f"rank{n}_exact" for n in BEST_OF_N_SIZES))
+
+
+def exact_match(gold: Sequence[int], prediction: Sequence[int]) -> float:
+    """1.0 when the predicted rank of every slot equals the gold rank, else 0.0."""
+    return 1.0 if prediction and list(prediction) == list(gold) else 0.0
+
+
+def exact_match_inputs(
+    tasktype: str, subtype: str, gold: Sequence[int], prediction: Sequence[int]
+) -> dict[str, float | None]:
+    """Per-metric values of :data:`EXACT_MATCH_METRICS` for one sample (``None`` = not counted)."""
+    bon = tasktype == BEST_OF_N
+    value = exact_match(gold, prediction)
+    values: dict[str, float | None] = {"bon_exact": value if bon else None}
+    for n in BEST_OF_N_SIZES:
+        values[f"rank{n}_exact"] = value if bon and str(subtype) == str(n) else None
+    return values
+
+
+#: Aggregations of :data:`EXACT_MATCH_METRICS` (micro means, like the paper's columns).
+EXACT_MATCH_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
+    key: mean_of_present for key in EXACT_MATCH_METRICS
+}

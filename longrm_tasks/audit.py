@@ -1,0 +1,277 @@
+"""Controls beyond the paper (opt-in, never part of parity numbers): position-bias audits and the
+no-context ablation.
+
+**Position-bias audit.** Every row is judged in several presentation orders: pairwise rows in both
+orders, best-of-N rows in all N cyclic rotations of the official order (variant 0 is the official
+order). The gold-best response then sits in every slot equally often, so a slot-selection rate away
+from 1/N is position bias, whatever the judge's accuracy. Every variant of a row shows the same
+system prompt and the same (possibly cut) context before the responses, so a server with prefix
+caching pays for the long context once per row.
+
+**No-context ablation.** The judge sees the question alone (the row's ``question`` field, else the
+context's last paragraph) instead of the long context; the gap to the parity score is how much the
+judge uses the context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .constants import BEST_OF_N, BEST_OF_N_SIZES, PAIRWISE, TASK_TYPES
+from .context_truncation import ContextTruncator, CutJob, cut_fields, progress_bar
+from .data import BenchmarkData
+from .items import _row_fields, presented_rows
+from .order import gold_answers, presented_slots
+from .parsing import parse_verdict
+from .prompts import context_text, slot_letter, system_prompt, user_prompt
+from .scoring import exact_match, mean_of_present, sample_score
+from .truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
+
+NO_CONTEXT = "question-only"
+
+# --------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------
+
+
+def variant_orders(order: Sequence[int], tasktype: str) -> list[list[int]]:
+    """Presentation orders of a row's audit: the official ``order`` first, then pairwise the
+    swapped order, best-of-N the other cyclic rotations (variant ``r`` shows in slot ``p`` what the
+    official order shows in slot ``(p + r) % N``)."""
+    order = list(order)
+    if tasktype != BEST_OF_N:
+        return [order, order[::-1]]
+    return [order[r:] + order[:r] for r in range(len(order))]
+
+
+def variant_user_prompt(doc: Mapping[str, Any], variant: int) -> str:
+    """User message of one variant of an audit document."""
+    answers = doc["answers"]
+    return user_prompt(doc["context"], [answers[rank] for rank in doc["orders"][variant]])
+
+
+def audit_docs(
+    data: BenchmarkData,
+    formats: Sequence[str] = TASK_TYPES,
+    truncator: ContextTruncator | None = None,
+    *,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """One document per row with all its presentation variants, in the official run order.
+
+    With a truncator the context is cut once per row (context-only, so that every variant fits)
+    and shared by all variants; without one nothing is cut and truncation is recorded unchecked.
+    """
+    rows = list(presented_rows(data, formats))
+
+    def base(task_file: str, index: int, row: dict[str, Any], order: list[int]) -> dict[str, Any]:
+        orders = variant_orders(order, row["tasktype"])
+        return {
+            **_row_fields(task_file, index, row, order),
+            "orders": orders,
+            "answers": gold_answers(row),
+            "system_prompt": system_prompt(row["tasktype"], len(order)),
+        }
+
+    if truncator is None:
+        return [
+            {
+                **base(*entry),
+                "context": context_text(entry[2]["prompt_template"]),
+                "truncation": UNCHECKED,
+                "prompt_tokens": None,
+            }
+            for entry in rows
+        ]
+
+    def jobs() -> Iterator[CutJob]:
+        for entry in rows:
+            doc = base(*entry)
+            row = entry[2]
+            frames = [
+                truncator.frame(row["tasktype"], [doc["answers"][rank] for rank in order])
+                for order in doc["orders"]
+            ]
+            yield CutJob(context_text(row["prompt_template"]), frames, str(row.get("question") or ""), doc)
+
+    update, close = progress_bar(len(rows), progress, "audit: context truncation")
+    docs = []
+    try:
+        for job, cut in truncator.cut_many(jobs(), progress=update):
+            docs.append(
+                {**job.payload, "context": cut.context, "prompt_tokens": max(cut.prompt_tokens)}
+                | cut_fields(truncator, cut)
+            )
+    finally:
+        close()
+    return docs
+
+
+def question_only(row: Mapping[str, Any]) -> str:
+    """What the no-context ablation shows instead of the context: the row's ``question`` field,
+    else the context's last paragraph."""
+    question = str(row.get("question") or "").strip()
+    if question:
+        return question
+    return context_text(row["prompt_template"]).rsplit("\n\n", 1)[-1].strip()
+
+
+def nocontext_docs(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> list[dict[str, Any]]:
+    """Judge documents (fields of :class:`~longrm_tasks.items.JudgeItem`) with the question alone."""
+    docs = []
+    for task_file, index, row, order in presented_rows(data, formats):
+        slots = presented_slots(row, order)
+        docs.append(
+            {
+                **_row_fields(task_file, index, row, order),
+                "system_prompt": system_prompt(row["tasktype"], len(slots)),
+                "user_prompt": user_prompt(question_only(row), slots),
+                "truncation": NOT_CUT,
+                "prompt_tokens": None,
+                "context_shown": NO_CONTEXT,
+            }
+        )
+    return docs
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditSample:
+    """A row's verdicts in every presentation variant."""
+
+    task_file: str
+    tasktype: str
+    subtype: str
+    length_bucket: str
+    orders: tuple[tuple[int, ...], ...]
+    predictions: tuple[tuple[int, ...], ...]
+    truncation: str = NOT_CUT
+
+    @property
+    def n(self) -> int:
+        return len(self.orders[0])
+
+
+def audit_sample(outputs: Sequence[str], doc: Mapping[str, Any]) -> AuditSample:
+    """Parse the judge's output of every variant of an audit document."""
+    orders = tuple(tuple(order) for order in doc["orders"])
+    if len(outputs) != len(orders):
+        raise ValueError(f"{doc.get('uid')}: {len(outputs)} outputs for {len(orders)} variants")
+    return AuditSample(
+        task_file=doc["task_file"],
+        tasktype=doc["tasktype"],
+        subtype=str(doc["subtype"]),
+        length_bucket=doc["length_bucket"],
+        orders=orders,
+        predictions=tuple(tuple(parse_verdict(text, doc["tasktype"])) for text in outputs),
+        truncation=doc.get("truncation", NOT_CUT),
+    )
+
+
+def gold_space_verdict(order: Sequence[int], prediction: Sequence[int]) -> tuple[int, ...] | None:
+    """Predicted rank of each response by gold rank (order-free), or ``None`` when incomplete."""
+    if len(prediction) != len(order):
+        return None
+    return tuple(prediction[list(order).index(gold)] for gold in range(len(order)))
+
+
+def top_slot(prediction: Sequence[int]) -> int | None:
+    """Slot the judge ranked first (``None`` for an unparsed output)."""
+    return list(prediction).index(0) if 0 in prediction else None
+
+
+#: Row-level metrics, reported overall and per format (``pairwise_…`` / ``bon_…``).
+_ROW_METRICS = ("order_avg", "consistent_acc", "consistency", "spread")
+_PAIRWISE_SLOTS = tuple(f"slot_{slot_letter(p).lower()}" for p in range(2))
+_BON_SLOTS = tuple(f"rank{n}_slot_{slot_letter(p).lower()}" for n in BEST_OF_N_SIZES for p in range(n))
+#: Every audit metric key. ``official_avg`` scores variant 0 only: for the same judge outputs it is
+#: the parity task's ``avg``.
+AUDIT_METRICS: tuple[str, ...] = (
+    *_ROW_METRICS,
+    "official_avg",
+    *(f"pairwise_{key}" for key in _ROW_METRICS),
+    *(f"bon_{key}" for key in _ROW_METRICS),
+    "bon_exact",
+    *_PAIRWISE_SLOTS,
+    *_BON_SLOTS,
+    "parse_fail",
+    "truncated",
+    "trunc_unchecked",
+)
+AUDIT_LOWER_IS_BETTER = frozenset(
+    {"spread", "pairwise_spread", "bon_spread", "parse_fail", "truncated", "trunc_unchecked"}
+)
+#: Slot-selection rates: 1/N means no position preference (neither higher nor lower is better).
+AUDIT_SLOT_METRICS = frozenset({*_PAIRWISE_SLOTS, *_BON_SLOTS})
+
+
+def audit_metric_keys(formats: Sequence[str]) -> list[str]:
+    """Audit metric keys that apply to a task over ``formats``."""
+    pairwise, bon = PAIRWISE in formats, BEST_OF_N in formats
+    keys = []
+    for key in AUDIT_METRICS:
+        if key.startswith(("pairwise_", "slot_")) and not pairwise:
+            continue
+        if key.startswith(("bon_", "rank")) and not bon:
+            continue
+        keys.append(key)
+    return keys
+
+
+def ratio_of_sums(values: Iterable[Any]) -> float:
+    """Sum of numerators over sum of denominators of ``(numerator, denominator)`` inputs (0 if none)."""
+    present = [value for value in values if value is not None]
+    return sum(num for num, _ in present) / max(sum(den for _, den in present), 1)
+
+
+def audit_metric_inputs(sample: AuditSample) -> dict[str, Any]:
+    """Per-metric value of one audited row for every audit metric (``None`` = not counted)."""
+    pairwise = sample.tasktype == PAIRWISE
+    pairs = list(zip(sample.orders, sample.predictions, strict=True))
+    scores = [sample_score(order, pred) for order, pred in pairs]
+    exact = [exact_match(order, pred) for order, pred in pairs]
+    verdicts = [gold_space_verdict(order, pred) for order, pred in pairs]
+    row = {
+        "order_avg": sum(scores) / len(scores),
+        "consistent_acc": 1.0 if all(exact) else 0.0,
+        "consistency": 1.0 if verdicts[0] is not None and len(set(verdicts)) == 1 else 0.0,
+        "spread": max(scores) - min(scores),
+    }
+    values: dict[str, Any] = dict(row)
+    values["official_avg"] = scores[0]
+    for key, value in row.items():
+        values[f"pairwise_{key}"] = value if pairwise else None
+        values[f"bon_{key}"] = None if pairwise else value
+    values["bon_exact"] = None if pairwise else sum(exact) / len(exact)
+    tops = [top_slot(pred) for pred in sample.predictions]
+    chosen = [top for top in tops if top is not None]
+    for p, key in enumerate(_PAIRWISE_SLOTS):
+        values[key] = (sum(top == p for top in chosen), len(chosen)) if pairwise else None
+    for key in _BON_SLOTS:
+        n, letter = int(key[4]), key[-1]
+        applies = not pairwise and sample.n == n
+        slot = ord(letter.upper()) - 65
+        values[key] = (sum(top == slot for top in chosen), len(chosen)) if applies else None
+    values["parse_fail"] = sum(not pred for pred in sample.predictions) / len(sample.predictions)
+    values["truncated"] = 1.0 if sample.truncation in (CUT, CUT_APPROX) else 0.0
+    values["trunc_unchecked"] = 1.0 if sample.truncation == UNCHECKED else 0.0
+    return values
+
+
+#: Aggregation of each audit metric over the per-row values of :func:`audit_metric_inputs`.
+AUDIT_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
+    key: (ratio_of_sums if key in AUDIT_SLOT_METRICS else mean_of_present) for key in AUDIT_METRICS
+}
+
+
+def audit_aggregate(samples: Iterable[AuditSample], metrics: Sequence[str] | None = None) -> dict[str, float]:
+    """Every audit aggregate (or those named in ``metrics``) over ``samples``."""
+    inputs = [audit_metric_inputs(sample) for sample in samples]
+    keys = list(metrics) if metrics is not None else list(AUDIT_METRICS)
+    return {key: AUDIT_REDUCERS[key](values[key] for values in inputs) for key in keys}

@@ -1,0 +1,572 @@
+"""Context-only truncation: an opt-in mode next to parity truncation (spec §6 names it an addition).
+
+Given a token budget for the whole rendered prompt (chat template included), only the middle of
+the long context (the ``prompt_template`` text shown as the user question) is cut: the judge's
+system prompt, the question, and every response keep their full text. The question is found in
+the context (the row's ``question`` field; else the last short paragraph) and is never cut.
+
+Token-exact with the model's own fast tokenizer: each long context is tokenized once (in batches,
+without offsets), the head and tail cut points are located by tokenizing small windows whose ids
+are checked against the full tokenization, and the final prompt of every cut row is tokenized to
+prove it fits (shrinking the cut when a join merges differently).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .constants import LENGTH_BUCKETS, TASK_TYPES
+from .data import BenchmarkData
+from .errors import LongRMError
+from .items import _row_fields, presented_rows
+from .order import presented_slots
+from .prompts import context_text, system_prompt, user_prompt
+from .truncation import CUT, NOT_CUT, ParityTruncator
+
+PARITY_MODE, CONTEXT_MODE = "parity", "context"
+TRUNCATION_MODES = (PARITY_MODE, CONTEXT_MODE)
+#: Options read from ``--metadata`` / ``model_args`` (see :func:`truncator_from_options`).
+MODE_KEY, MAX_LENGTH_KEYS, BUDGET_KEY, MARKER_KEY = (
+    "truncation",
+    ("max_length", "max_model_len"),
+    "context_budget",
+    "truncation_marker",
+)
+DEFAULT_HEAD_SHARE = 0.5
+#: Totals this close to the budget are checked by tokenizing the rendered prompt exactly.
+NEAR_MARGIN = 16
+#: A paragraph this short (characters) at the end of a context is protected when no question is known.
+TAIL_PARAGRAPH_CHARS = 2000
+#: A question's line is protected from its start when the question begins this close to it.
+LEAD_IN_CHARS = 200
+_SENTINEL = "\ue000LONGRM-CONTEXT\ue000"
+_MAX_ATTEMPTS = 8
+
+
+class ContextTruncationError(LongRMError):
+    """Context-only truncation cannot be set up (no fast tokenizer, no budget)."""
+
+
+def truncation_mode(options: Mapping[str, Any]) -> str:
+    """The truncation mode named in harness options (``parity`` unless ``truncation: context``).
+
+    A boolean ``truncation`` is lm-eval's own ``hf`` model argument, not a mode: parity then.
+    """
+    value = options.get(MODE_KEY)
+    if value is None or isinstance(value, bool):
+        return PARITY_MODE
+    mode = str(value).strip().lower()
+    if mode not in TRUNCATION_MODES:
+        raise ContextTruncationError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, got {mode!r}")
+    return mode
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A prompt around its context: ``prefix + context + suffix`` is the rendered prompt."""
+
+    prefix: str
+    suffix: str
+    tokens: int  # tokens of prefix and suffix, counted separately
+
+
+@dataclass(frozen=True)
+class ContextCut:
+    """Outcome for one row (all its presentation variants share the cut context)."""
+
+    context: str
+    context_tokens: int
+    context_tokens_kept: int
+    cut: bool
+    within_budget: bool
+    question_kept: bool
+    #: Tokens of each variant's rendered prompt: exact when cut or near the budget, else the sum of
+    #: the separately tokenized parts (joins may shift this by a token or two).
+    prompt_tokens: list[int]
+
+
+@dataclass
+class CutJob:
+    """One row to cut: its context, the frames of its variants, and the question to protect."""
+
+    context: str
+    frames: list[Frame]
+    question: str = ""
+    payload: Any = None
+
+
+def byte_length_table(backend: Any) -> list[int] | None:
+    """UTF-8 bytes of every token id, for byte-level BPE tokenizers (GPT-2 style: Llama 3, Qwen,
+    SmolLM, …), whose tokens cover the text's bytes in order; ``None`` for any other kind."""
+    import json
+
+    try:
+        spec = json.loads(backend.to_str())
+    except Exception:
+        return None
+    pre = spec.get("pre_tokenizer") or {}
+    parts = pre.get("pretokenizers", [pre]) if pre.get("type") == "Sequence" else [pre]
+    levels = [part for part in parts if part.get("type") == "ByteLevel"]
+    if (spec.get("model") or {}).get("type") != "BPE" or not levels or levels[-1].get("add_prefix_space"):
+        return None
+    vocab = backend.get_vocab(with_added_tokens=False)
+    added = backend.get_added_tokens_decoder()
+    table = [0] * (max([*vocab.values(), *added.keys()], default=-1) + 1)
+    for token, index in vocab.items():
+        table[index] = len(token)  # one ByteLevel character per byte
+    for index, token in added.items():
+        table[index] = len(token.content.encode("utf-8"))
+    return table
+
+
+class _Text:
+    """A long text, its full token ids, and exact char positions of token boundaries.
+
+    Positions come from the tokens' byte lengths (byte-level BPE, when the ids cover the text's
+    bytes exactly), else from tokenizing small windows whose ids are checked against the full ids.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        ids: list[int],
+        encode: Callable[[str], Any],
+        byte_lengths: list[int] | None = None,
+        normalize: Callable[[str], str] | None = None,
+    ) -> None:
+        self.text, self.ids, self.encode = text, ids, encode
+        self.n = len(ids)
+        self.chars_per_token = len(text) / max(self.n, 1)
+        self._full: Any = None
+        self.raw = text.encode("utf-8")
+        self.sizes: list[int] | None = None
+        if byte_lengths is not None and (normalize is None or normalize(text) == text):
+            try:
+                sizes = [byte_lengths[token] for token in ids]
+            except IndexError:
+                sizes = []
+            if sum(sizes) == len(self.raw) and all(sizes):
+                self.sizes = sizes
+
+    def _char(self, byte: int) -> int:
+        return len(self.raw[:byte].decode("utf-8", "ignore"))
+
+    def _byte(self, char: int) -> int:
+        return len(self.text[:char].encode("utf-8"))
+
+    def _width(self, tokens: int) -> int:
+        return int((tokens + 64) * self.chars_per_token * 1.3) + 256
+
+    def _full_offsets(self) -> list[tuple[int, int]]:
+        if self._full is None:
+            self._full = self.encode(self.text).offsets
+        return self._full
+
+    def head_end(self, h: int) -> int:
+        """Char index where the first ``h`` tokens end."""
+        if h <= 0:
+            return 0
+        if self.sizes is not None:
+            return self._char(sum(self.sizes[:h]))
+        width = self._width(h)
+        while width < len(self.text):
+            enc = self.encode(self.text[:width])
+            if len(enc.ids) > h + 4 and enc.ids[:h] == self.ids[:h]:
+                return enc.offsets[h - 1][1]
+            width *= 2
+        return self._full_offsets()[h - 1][1]
+
+    def tail_start(self, t: int) -> int:
+        """Char index where the last ``t`` tokens start."""
+        if t <= 0:
+            return len(self.text)
+        if self.sizes is not None:
+            return self._char(len(self.raw) - sum(self.sizes[self.n - t :]))
+        width = self._width(t)
+        while width < len(self.text):
+            start = len(self.text) - width
+            enc = self.encode(self.text[start:])
+            m = len(enc.ids)
+            if m > t + 4 and enc.ids[m - t :] == self.ids[self.n - t :]:
+                return start + enc.offsets[m - t][0]
+            width *= 2
+        return self._full_offsets()[self.n - t][0]
+
+    def tokens_through(self, pos: int) -> int:
+        """Fewest head tokens that cover ``text[:pos]``."""
+        if pos <= 0:
+            return 0
+        if self.sizes is not None:
+            target, total = self._byte(pos), 0
+            for h, size in enumerate(self.sizes, 1):
+                total += size
+                if total >= target:
+                    return h
+        width = pos + 256
+        while width < len(self.text):
+            enc = self.encode(self.text[:width])
+            h = next((j + 1 for j, (_, end) in enumerate(enc.offsets) if end >= pos), None)
+            if h is not None and len(enc.ids) > h + 4 and enc.ids[:h] == self.ids[:h]:
+                return h
+            width *= 2
+        return next(j + 1 for j, (_, end) in enumerate(self._full_offsets()) if end >= pos)
+
+    def tokens_from(self, pos: int) -> int:
+        """Fewest tail tokens that cover ``text[pos:]``."""
+        if pos >= len(self.text):
+            return 0
+        if self.sizes is not None:
+            target, total = len(self.raw) - self._byte(pos), 0
+            for t, size in enumerate(reversed(self.sizes), 1):
+                total += size
+                if total >= target:
+                    return t
+        width = len(self.text) - pos + 256
+        while width < len(self.text):
+            start = len(self.text) - width
+            enc = self.encode(self.text[start:])
+            offsets, m = enc.offsets, len(enc.ids)
+            j = max((k for k, (begin, _) in enumerate(offsets) if begin <= pos - start), default=None)
+            if j is not None and j >= 4 and enc.ids[j:] == self.ids[self.n - (m - j) :]:
+                return m - j
+            width *= 2
+        offsets = self._full_offsets()
+        return self.n - max(k for k, (begin, _) in enumerate(offsets) if begin <= pos)
+
+
+def protected_spans(context: str, question: str) -> tuple[int, int | None, bool]:
+    """``(head_through, tail_from, found)``: chars that must survive a cut.
+
+    The row's ``question`` (last occurrence) is protected where it stands: near the end it pins the
+    tail from the start of its line, near the beginning it pins the head through its end. Without a known
+    question, a short last paragraph (the usual place of the question) pins the tail.
+    """
+    question = question.strip()
+    if question:
+        start = context.rfind(question)
+        if start >= 0:
+            if start >= len(context) // 2:
+                line = context.rfind("\n", 0, start) + 1  # keep a short lead-in such as "Question: "
+                return 0, line if start - line <= LEAD_IN_CHARS else start, True
+            return start + len(question), None, True
+    cut = context.rfind("\n\n")
+    if cut >= 0 and len(context) - cut <= TAIL_PARAGRAPH_CHARS:
+        return 0, cut + 2, False
+    return 0, None, False
+
+
+class ContextTruncator:
+    """Cuts the middle of contexts so every rendered prompt fits ``budget`` tokens."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        budget: int,
+        *,
+        head_share: float = DEFAULT_HEAD_SHARE,
+        marker: str = "",
+    ) -> None:
+        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+        if backend is None or not hasattr(backend, "encode_batch"):
+            raise ContextTruncationError(
+                "context truncation needs a fast (Rust) tokenizer; "
+                f"{type(tokenizer).__name__} is not one (load it with use_fast=True)"
+            )
+        if not 0.0 <= head_share <= 1.0:
+            raise ContextTruncationError(f"head_share must lie in [0, 1], got {head_share}")
+        self.tokenizer, self.backend = tokenizer, backend
+        self.renderer = ParityTruncator(tokenizer)
+        counter = getattr(tokenizer, "num_special_tokens_to_add", None)
+        #: Special tokens a backend may add when encoding the prompt (BOS): kept free.
+        self.reserve = int(counter(pair=False)) if callable(counter) else 0
+        self.budget = int(budget)
+        self.limit = self.budget - self.reserve
+        self.head_share, self.marker = head_share, marker
+        self._batch = getattr(backend, "encode_batch_fast", None) or backend.encode_batch
+        self.marker_tokens = self.count(marker) if marker else 0
+        self._tokenizer_sha256: str | None = None
+        self._byte_lengths: list[int] | bool | None = False  # built on first cut
+        normalizer = getattr(backend, "normalizer", None)
+        self._normalize = normalizer.normalize_str if normalizer is not None else None
+
+    # -- tokenization ------------------------------------------------------------------------
+    def encode(self, text: str) -> Any:
+        """Encoding of ``text`` with offsets (no special tokens)."""
+        return self.backend.encode(text, add_special_tokens=False)
+
+    def count(self, text: str) -> int:
+        """Tokens of ``text`` (no special tokens)."""
+        return len(self._batch([text], add_special_tokens=False)[0])
+
+    def count_many(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of ``texts``, tokenized in one parallel batch (no offsets)."""
+        return [encoding.ids for encoding in self._batch(list(texts), add_special_tokens=False)]
+
+    # -- prompts -----------------------------------------------------------------------------
+    def frame(self, tasktype: str, slots: Sequence[str]) -> Frame:
+        """The judge prompt of a row presented as ``slots``, split around its context."""
+        messages = [
+            {"role": "system", "content": system_prompt(tasktype, len(slots))},
+            {"role": "user", "content": user_prompt(_SENTINEL, slots)},
+        ]
+        prefix, suffix = self.renderer.render(messages).split(_SENTINEL)
+        return Frame(prefix, suffix, self.count(prefix) + self.count(suffix))
+
+    def _exact(self, frames: Sequence[Frame], context: str) -> list[int]:
+        return [self.count(frame.prefix + context + frame.suffix) for frame in frames]
+
+    # -- cutting -----------------------------------------------------------------------------
+    def cut(self, job: CutJob, ids: list[int] | None = None) -> ContextCut:
+        """Cut ``job.context`` (token ids of it may be given) so every frame fits the budget."""
+        text = job.context
+        ids = list(self.count_many([text])[0]) if ids is None else ids
+        n = len(ids)
+        worst = max(frame.tokens for frame in job.frames)
+        sums = [frame.tokens + n for frame in job.frames]
+        if worst + n <= self.limit - NEAR_MARGIN:
+            return ContextCut(text, n, n, False, True, True, sums)
+        if worst + n <= self.limit + NEAR_MARGIN:
+            exact = self._exact(job.frames, text)
+            if max(exact) <= self.limit:
+                return ContextCut(text, n, n, False, True, True, exact)
+        if self._byte_lengths is False:
+            self._byte_lengths = byte_length_table(self.backend)
+        long_text = _Text(text, ids, self.encode, self._byte_lengths or None, self._normalize)
+        head_from, tail_from, _found = protected_spans(text, job.question)
+        head_min = long_text.tokens_through(head_from) if head_from else 0
+        tail_min = long_text.tokens_from(tail_from) if tail_from is not None else 0
+        if head_min + tail_min >= n:  # all of it is protected: nothing may go
+            return ContextCut(text, n, n, False, False, True, self._exact(job.frames, text))
+        available = self.limit - worst - self.marker_tokens
+        slack = 0
+        for _attempt in range(_MAX_ATTEMPTS):
+            keep = min(max(available - slack, 0), n - 1)
+            within = keep >= head_min + tail_min
+            if within:
+                head = min(max(round(keep * self.head_share), head_min), keep - tail_min)
+                tail = keep - head
+            else:
+                head, tail = head_min, tail_min
+            head_end = long_text.head_end(head)
+            tail_start = max(long_text.tail_start(tail), head_end)
+            kept = text[:head_end] + self.marker + text[tail_start:]
+            exact = self._exact(job.frames, kept)
+            over = max(exact) - self.limit
+            if over <= 0 or not within:
+                question_kept = not job.question.strip() or job.question.strip() in kept
+                return ContextCut(kept, n, head + tail, True, within and over <= 0, question_kept, exact)
+            slack += over
+        raise ContextTruncationError(f"could not fit a context of {n} tokens into {self.budget} tokens")
+
+    def cut_many(
+        self, jobs: Iterable[CutJob], *, batch_size: int = 16, progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[CutJob, ContextCut]]:
+        """Cut every job, tokenizing contexts in parallel batches; yields in input order."""
+        pending: list[CutJob] = []
+
+        def flush() -> Iterator[tuple[CutJob, ContextCut]]:
+            for job, ids in zip(pending, self.count_many([job.context for job in pending]), strict=True):
+                yield job, self.cut(job, list(ids))
+            if progress is not None:
+                progress(len(pending))
+            pending.clear()
+
+        for job in jobs:
+            pending.append(job)
+            if len(pending) >= batch_size:
+                yield from flush()
+        if pending:
+            yield from flush()
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What makes two truncators cut identically (for caches and provenance)."""
+        if self._tokenizer_sha256 is None:
+            self._tokenizer_sha256 = tokenizer_fingerprint(self.tokenizer)
+        return {
+            "tokenizer_sha256": self._tokenizer_sha256,
+            "budget": self.budget,
+            "reserve": self.reserve,
+            "head_share": self.head_share,
+            "marker": self.marker,
+        }
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """sha256 of a fast tokenizer's full definition and chat template."""
+    import hashlib
+
+    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
+    digest = hashlib.sha256()
+    digest.update(backend.to_str().encode("utf-8") if backend is not None else repr(tokenizer).encode())
+    digest.update(b"\x00" + str(getattr(tokenizer, "chat_template", None) or "").encode("utf-8"))
+    digest.update(b"\x00" + type(tokenizer).__name__.encode("utf-8"))
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Options → truncator
+# --------------------------------------------------------------------------------------------
+
+
+def load_tokenizer(options: Mapping[str, Any]) -> Any:
+    """The tokenizer named in harness options: ``tokenizer``, else ``pretrained`` (+ ``gguf_file``)."""
+    name = options.get("tokenizer") or options.get("pretrained")
+    if not name:
+        raise ContextTruncationError(
+            "context truncation needs the model's tokenizer: pass tokenizer=... (or pretrained=...) "
+            "in model_args or --metadata"
+        )
+    kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
+    if not options.get("tokenizer") and options.get("gguf_file"):
+        kwargs["gguf_file"] = options["gguf_file"]
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(str(name), **kwargs)
+    except Exception as error:  # any loading failure: the user asked for this mode, so stop here
+        raise ContextTruncationError(
+            f"context truncation: cannot load tokenizer {name!r} ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _positive_int(value: Any, key: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ContextTruncationError(f"{key} must be a positive integer, got {value!r}") from None
+    if number <= 0:
+        raise ContextTruncationError(f"{key} must be a positive integer, got {value!r}")
+    return number
+
+
+def prompt_budget(options: Mapping[str, Any], max_gen_toks: int, tokenizer: Any = None) -> int:
+    """Prompt tokens allowed: ``context_budget``, else ``max_length`` (or ``max_model_len``, or the
+    tokenizer's ``model_max_length``) minus the generation budget."""
+    if options.get(BUDGET_KEY) is not None:
+        return _positive_int(options[BUDGET_KEY], BUDGET_KEY)
+    max_length = next((options[key] for key in MAX_LENGTH_KEYS if options.get(key) is not None), None)
+    if max_length is None:
+        model_max = getattr(tokenizer, "model_max_length", None)
+        if isinstance(model_max, int) and 0 < model_max < 10_000_000:
+            max_length = model_max
+    if max_length is None:
+        raise ContextTruncationError(
+            "context truncation needs the model's context length: pass max_length=N in model_args or "
+            '--metadata (or "context_budget": N prompt tokens)'
+        )
+    budget = _positive_int(max_length, "max_length") - int(max_gen_toks)
+    if budget <= 0:
+        raise ContextTruncationError(
+            f"max_length {max_length} leaves no room for a prompt after {max_gen_toks} new tokens"
+        )
+    return budget
+
+
+def truncator_from_options(
+    options: Mapping[str, Any], max_gen_toks: int, tokenizer: Any = None
+) -> ContextTruncator:
+    """A :class:`ContextTruncator` configured from ``--metadata`` / ``model_args`` options."""
+    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(options)
+    budget = prompt_budget(options, max_gen_toks, tokenizer)
+    return ContextTruncator(tokenizer, budget, marker=str(options.get(MARKER_KEY) or ""))
+
+
+# --------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------
+
+
+def cut_fields(truncator: ContextTruncator, cut: ContextCut) -> dict[str, Any]:
+    """Per-document record of a context-only cut (logged with every sample)."""
+    return {
+        "truncation": CUT if cut.cut else NOT_CUT,
+        "truncation_mode": CONTEXT_MODE,
+        "token_budget": truncator.budget,
+        "context_tokens": cut.context_tokens,
+        "context_tokens_kept": cut.context_tokens_kept,
+        "context_cut": cut.cut,
+        "within_budget": cut.within_budget,
+        "question_kept": cut.question_kept,
+    }
+
+
+def progress_bar(
+    total: int, enabled: bool, label: str
+) -> tuple[Callable[[int], None] | None, Callable[[], None]]:
+    """``(update, close)`` of a tqdm bar on stderr (no-ops when disabled or ``LONGRM_NO_PROGRESS=1``)."""
+    if not enabled or os.environ.get("LONGRM_NO_PROGRESS") == "1":
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="row")
+    return bar.update, bar.close
+
+
+def context_judge_docs(
+    data: BenchmarkData,
+    formats: Sequence[str] = TASK_TYPES,
+    truncator: ContextTruncator | None = None,
+    *,
+    progress: bool = False,
+) -> list[dict[str, Any]]:
+    """Judge documents (the fields of :class:`~longrm_tasks.items.JudgeItem` plus the cut record)
+    with context-only truncation, in the official run order."""
+    if truncator is None:
+        raise ContextTruncationError("context_judge_docs needs a ContextTruncator")
+    rows = list(presented_rows(data, formats))
+
+    def jobs() -> Iterator[CutJob]:
+        for task_file, index, row, order in rows:
+            slots = presented_slots(row, order)
+            yield CutJob(
+                context=context_text(row["prompt_template"]),
+                frames=[truncator.frame(row["tasktype"], slots)],
+                question=str(row.get("question") or ""),
+                payload=(task_file, index, row, order, slots),
+            )
+
+    update, close = progress_bar(len(rows), progress, "context truncation")
+    docs = []
+    try:
+        for job, cut in truncator.cut_many(jobs(), progress=update):
+            task_file, index, row, order, slots = job.payload
+            docs.append(
+                {
+                    **_row_fields(task_file, index, row, order),
+                    "system_prompt": system_prompt(row["tasktype"], len(slots)),
+                    "user_prompt": user_prompt(cut.context, slots),
+                    "prompt_tokens": cut.prompt_tokens[0],
+                    **cut_fields(truncator, cut),
+                }
+            )
+    finally:
+        close()
+    return docs
+
+
+def truncation_summary(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Cut rate and kept share of context tokens per length bucket (for the results' provenance)."""
+    buckets: dict[str, dict[str, float]] = {}
+    for doc in docs:
+        entry = buckets.setdefault(
+            doc["length_bucket"], {"rows": 0, "cut": 0, "over_budget": 0, "context": 0, "kept": 0}
+        )
+        entry["rows"] += 1
+        entry["cut"] += int(bool(doc.get("context_cut")))
+        entry["over_budget"] += int(not doc.get("within_budget", True))
+        entry["context"] += int(doc.get("context_tokens") or 0)
+        entry["kept"] += int(doc.get("context_tokens_kept") or 0)
+    table = {}
+    for bucket in sorted(buckets, key=lambda b: LENGTH_BUCKETS.index(b) if b in LENGTH_BUCKETS else 99):
+        entry = buckets[bucket]
+        table[bucket] = {
+            "rows": entry["rows"],
+            "cut": entry["cut"],
+            "cut_rate": entry["cut"] / max(entry["rows"], 1),
+            "over_budget": entry["over_budget"],
+            "context_kept_share": entry["kept"] / entry["context"] if entry["context"] else 1.0,
+        }
+    return table

@@ -1,0 +1,115 @@
+"""On-disk cache of prepared documents and token counts (context-only truncation, audits, the planner).
+
+Tokenizing 1,900 long contexts is the slow part of preparing a run; a warm run reads the result
+back. Entries are keyed by everything that can change them: the data files' sha256, the data
+source, the formats, the tokenizer's full definition and chat template, the cut settings, this
+package's version and the source of the modules that build prompts. Files are plain JSON, written
+atomically. Location: ``cache_dir`` in ``--metadata`` (or ``--cache-dir``), else ``$LONGRM_CACHE_DIR``,
+else ``$XDG_CACHE_HOME/longrm_tasks`` (``~/.cache/longrm_tasks``); ``off`` turns it off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+CACHE_ENV = "LONGRM_CACHE_DIR"
+CACHE_KEY = "cache_dir"
+#: Bump when the layout of cached entries changes.
+CACHE_FORMAT = 1
+_OFF = ("off", "none", "0", "false", "no")
+#: Modules whose source decides what a cached entry holds.
+_SOURCES = (
+    "prompts.py",
+    "order.py",
+    "items.py",
+    "truncation.py",
+    "context_truncation.py",
+    "audit.py",
+    "plan.py",
+)
+
+
+def cache_dir(options: Mapping[str, Any] | None = None) -> Path | None:
+    """The cache folder for ``options`` (``None`` when caching is off)."""
+    value = (options or {}).get(CACHE_KEY)
+    if value is None:
+        value = os.environ.get(CACHE_ENV)
+    if value is False or (isinstance(value, str) and value.strip().lower() in _OFF):
+        return None
+    if value:
+        return Path(str(value)).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "longrm_tasks"
+
+
+def code_fingerprint() -> str:
+    """sha256 of this package's version and the source of the modules that build cached entries."""
+    digest = hashlib.sha256(__version__.encode("utf-8"))
+    folder = Path(__file__).resolve().parent
+    for name in _SOURCES:
+        path = folder / name
+        digest.update(b"\x00" + name.encode("utf-8") + b"\x00")
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(parts: Mapping[str, Any]) -> str:
+    """Key of an entry: sha256 of its parts (JSON, sorted keys) with the format and code fingerprint."""
+    payload = {"format": CACHE_FORMAT, "code": code_fingerprint(), **parts}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+
+
+def _path(folder: Path, kind: str, key: str) -> Path:
+    return folder / f"{kind}-{key[:32]}.json"
+
+
+def load_entry(folder: Path | None, kind: str, key: str) -> Any | None:
+    """The cached value of ``kind``/``key``, or ``None`` (missing, unreadable or for another key)."""
+    if folder is None:
+        return None
+    try:
+        with _path(folder, kind, key).open("r", encoding="utf-8") as handle:
+            entry = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    return entry.get("value")
+
+
+def store_entry(folder: Path | None, kind: str, key: str, value: Any) -> Path | None:
+    """Write ``value`` atomically; returns the file, or ``None`` when caching is off or not possible."""
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump({"key": key, "value": value}, stream, ensure_ascii=False, separators=(",", ":"))
+        target = _path(folder, kind, key)
+        os.replace(temporary, target)
+        return target
+    except OSError:
+        return None
+
+
+def cached(
+    folder: Path | None, kind: str, parts: Mapping[str, Any], build: Callable[[], Any]
+) -> tuple[Any, bool]:
+    """``(value, hit)``: the cached value for ``parts``, else ``build()`` (then stored)."""
+    key = cache_key({"kind": kind, **parts})
+    value = load_entry(folder, kind, key)
+    if value is not None:
+        return value, True
+    value = build()
+    store_entry(folder, kind, key, value)
+    return value, False
