@@ -18,9 +18,9 @@ from opencompass.utils import get_logger
 
 from longrm_tasks import __version__
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
-from longrm_tasks.data import load_benchmark
+from longrm_tasks.data import BenchmarkData, load_benchmark
 from longrm_tasks.errors import install_excepthook
-from longrm_tasks.integrity import check_integrity
+from longrm_tasks.integrity import IntegrityReport, check_integrity
 from longrm_tasks.items import judge_items, reward_items
 from longrm_tasks.prompts import PROMPT_SET_ID, context_text, prompt_set_sha256
 
@@ -60,6 +60,20 @@ def provenance_of(dataset: Dataset) -> dict[str, Any]:
         return {}
 
 
+def load_checked(
+    formats: list[str], *, sample: bool, data_dir: str | None, strict: bool | None
+) -> tuple[BenchmarkData, IntegrityReport]:
+    """Validated rows of the chosen source, after the lm-eval tasks' integrity checks."""
+    unknown = sorted(set(formats) - set(TASK_TYPES))
+    if unknown or not formats:
+        raise ValueError(f"formats must be a non-empty subset of {list(TASK_TYPES)}, got {formats}")
+    data = load_benchmark(data_dir, sample=sample)
+    integrity = check_integrity(data, full_set=not sample, strict=strict_mode(strict))
+    for problem in integrity.problems:
+        logger.warning(f"Long-RewardBench: {problem}")
+    return data, integrity
+
+
 class LongRewardBenchDataset(BaseDataset):
     """Long-RewardBench for generative judges (one row per presented sample)."""
 
@@ -77,14 +91,7 @@ class LongRewardBenchDataset(BaseDataset):
         checks of the lm-eval tasks run too (warnings; errors in strict mode).
         """
         formats = list(formats)
-        unknown = sorted(set(formats) - set(TASK_TYPES))
-        if unknown or not formats:
-            raise ValueError(f"formats must be a non-empty subset of {list(TASK_TYPES)}, got {formats}")
-        strict = strict_mode(strict)
-        data = load_benchmark(data_dir, sample=sample)
-        integrity = check_integrity(data, full_set=not sample, strict=strict)
-        for problem in integrity.problems:
-            logger.warning(f"Long-RewardBench: {problem}")
+        data, integrity = load_checked(formats, sample=sample, data_dir=data_dir, strict=strict)
         rows = []
         for item in judge_items(data, formats):
             question = context_text(data.rows[item.task_file][item.row_index]["prompt_template"])
@@ -108,7 +115,7 @@ class LongRewardBenchDataset(BaseDataset):
             "data": data.provenance(),
             "formats": formats,
             "integrity": integrity.to_provenance(),
-            "strict": strict,
+            "strict": strict_mode(strict),
         }
         return Dataset.from_list(rows, info=DatasetInfo(description=json.dumps(provenance, sort_keys=True)))
 
@@ -130,14 +137,7 @@ class LongRewardBenchRMDataset(BaseDataset):
     ) -> Dataset:
         """Load, validate and order the rows of ``formats`` (options as :class:`LongRewardBenchDataset`)."""
         formats = list(formats)
-        unknown = sorted(set(formats) - set(TASK_TYPES))
-        if unknown or not formats:
-            raise ValueError(f"formats must be a non-empty subset of {list(TASK_TYPES)}, got {formats}")
-        strict = strict_mode(strict)
-        data = load_benchmark(data_dir, sample=sample)
-        integrity = check_integrity(data, full_set=not sample, strict=strict)
-        for problem in integrity.problems:
-            logger.warning(f"Long-RewardBench: {problem}")
+        data, integrity = load_checked(formats, sample=sample, data_dir=data_dir, strict=strict)
         rows = []
         for item in reward_items(data, formats):
             doc = {field: getattr(item, field) for field in DOC_FIELDS}
@@ -157,6 +157,6 @@ class LongRewardBenchRMDataset(BaseDataset):
             "data": data.provenance(),
             "formats": formats,
             "integrity": integrity.to_provenance(),
-            "strict": strict,
+            "strict": strict_mode(strict),
         }
         return Dataset.from_list(rows, info=DatasetInfo(description=json.dumps(provenance, sort_keys=True)))
