@@ -8,6 +8,7 @@ and the reports call :func:`aggregate`, which uses exactly the same two steps.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -71,9 +72,13 @@ EMPTY_OUTPUT_METRIC = "empty_output"
 
 
 def mean_of_present(values: Iterable[Any]) -> float:
-    """Micro mean over the samples that count (non-``None``); 0.0 when none do, as officially."""
+    """Micro mean over the samples that count (non-``None``); 0.0 when none do, as officially.
+
+    The sum is exactly rounded (``math.fsum``), so the figure does not depend on the order in which a
+    harness gathers its samples (one process or several, one worker or several).
+    """
     present = [value for value in values if value is not None]
-    return sum(present) / max(len(present), 1)
+    return math.fsum(present) / max(len(present), 1)
 
 
 def length_bucket_average(values: Iterable[Any]) -> float:
