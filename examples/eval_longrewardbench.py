@@ -6,9 +6,10 @@ import the same configs by module name instead, e.g.
 longrewardbench_datasets``.
 """
 
-from longrm_tasks.adapters.opencompass.models import HuggingFaceChatJudge
 from mmengine.config import read_base
 from opencompass.models import OpenAISDK
+
+from longrm_tasks.adapters.opencompass.models import HuggingFaceChatJudge
 
 with read_base():
     # The full benchmark (1,900 samples; data from $LONGRM_DATA_DIR or the pinned hub revision):

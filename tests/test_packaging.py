@@ -1,10 +1,18 @@
-"""The package works from a built wheel, not only from the editable checkout."""
+"""A wheel and an editable install hold the same ``longrm_tasks.*`` modules at the same paths.
+
+Each test installs the checkout into a throw-away virtualenv layered on the running interpreter's
+packages (lm-eval, datasets, ...), whether that interpreter is a system Python or itself a venv, and
+probes it from a folder outside the checkout.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import site
 import subprocess
 import sys
+import sysconfig
 import textwrap
 import venv
 from pathlib import Path
@@ -16,14 +24,38 @@ SAMPLE_DIR = ROOT / "longrm_tasks" / "data" / "sample"
 
 PROBE = textwrap.dedent(
     """
-    import json, longrm_tasks
+    import importlib.util, json, os
+    from pathlib import Path
+
+    import longrm_tasks
     from lm_eval.tasks import TaskManager
+
+    root = Path(longrm_tasks.__file__).parent
+    files = sorted(
+        str(Path(folder, name).relative_to(root))
+        for folder, dirs, names in os.walk(root, followlinks=True)
+        if "__pycache__" not in folder
+        for name in names
+        if name.endswith((".py", ".yaml", ".jsonl", ".json"))
+    )
+    modules = {}
+    for name in files:
+        if name.endswith(".py"):
+            dotted = "longrm_tasks." + name[:-3].replace(os.sep, ".").removesuffix(".__init__")
+            spec = importlib.util.find_spec(dotted)
+            modules[dotted] = None if spec is None else os.path.relpath(spec.origin, root)
     manager = TaskManager(include_defaults=False, metadata={})
     loaded = manager.load(["longrewardbench_sample"])
     task = loaded["tasks"]["longrewardbench_sample"]
     print(json.dumps({
         "package": longrm_tasks.__file__,
         "yamls": str(longrm_tasks.task_yaml_dir()),
+        "files": files,
+        "modules": modules,
+        "strays": {name: importlib.util.find_spec(name) is not None for name in (
+            "adapters", "task_yamls", "tests", "longrm_tasks.tests", "longrm_tasks.longrm_tasks",
+            "longrm_tasks.scripts",
+        )},
         "tasks": sorted(n for n in manager.all_subtasks if n.startswith("longrewardbench")),
         "docs": len(task.test_docs()),
     }))
@@ -31,41 +63,61 @@ PROBE = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_wheel_install_registers_and_loads_tasks(tmp_path: Path) -> None:
-    wheel_dir = tmp_path / "wheel"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(wheel_dir),
-            str(ROOT),
-        ],
-        check=True,
-        timeout=300,
-    )
-    (wheel,) = wheel_dir.glob("longrm_tasks-*.whl")
-    env_dir = tmp_path / "venv"
-    venv.create(env_dir, system_site_packages=True, with_pip=True)
-    python = env_dir / "bin" / "python"
-    subprocess.run([python, "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True, timeout=300)
-    result = subprocess.run(
-        [python, "-c", PROBE],
+def layered_venv(folder: Path) -> Path:
+    """A venv whose own site-packages come first, then the running interpreter's (as plain paths, so
+    none of their ``.pth`` files, e.g. an editable install of this checkout, take effect)."""
+    venv.create(folder, with_pip=True)
+    python = folder / "bin" / "python"
+    inner = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
         text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env={"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        check=True,
+    ).stdout.strip()
+    outer = [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
+    Path(inner, "zz_outer_packages.pth").write_text("\n".join(dict.fromkeys(outer)) + "\n", "utf-8")
+    return python
+
+
+def probe(python: Path, cwd: Path) -> dict:
+    env = {"HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    result = subprocess.run(
+        [python, "-c", PROBE], capture_output=True, text=True, timeout=300, cwd=cwd, env=env
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    facts = json.loads(result.stdout.strip().splitlines()[-1])
-    assert facts["package"].startswith(str(env_dir)), facts
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def pip(python: Path, *args: str) -> None:
+    subprocess.run(
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", *args],
+        check=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="module")
+def installs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict]]:
+    """The checkout installed both ways; each probed from outside the checkout."""
+    base = tmp_path_factory.mktemp("installs")
+    wheel_dir = base / "wheel"
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*build, "-w", str(wheel_dir), str(ROOT)], check=True, timeout=300)
+    (wheel,) = wheel_dir.glob("longrm_tasks-*.whl")
+    result = {}
+    for kind, args in (("wheel", [str(wheel)]), ("editable", ["-e", str(ROOT)])):
+        env_dir = base / f"venv-{kind}"
+        python = layered_venv(env_dir)
+        pip(python, *args)
+        result[kind] = (env_dir, probe(python, base))
+    return result
+
+
+@pytest.mark.slow
+def test_wheel_install_registers_and_loads_tasks(installs: dict[str, tuple[Path, dict]]) -> None:
+    env_dir, facts = installs["wheel"]
+    assert facts["package"].startswith(str(env_dir)), facts["package"]
     assert facts["yamls"] == str(Path(facts["package"]).parent / "task_yamls")
     assert {
         "longrewardbench",
@@ -75,3 +127,22 @@ def test_wheel_install_registers_and_loads_tasks(tmp_path: Path) -> None:
     } <= set(facts["tasks"])
     sample_rows = sum(len(path.read_text().splitlines()) for path in SAMPLE_DIR.glob("*.jsonl"))
     assert facts["docs"] == sample_rows
+
+
+@pytest.mark.slow
+def test_editable_install_resolves_every_module_as_the_wheel_does(
+    installs: dict[str, tuple[Path, dict]],
+) -> None:
+    _, wheel = installs["wheel"]
+    _, editable = installs["editable"]
+    assert editable["package"] == str(ROOT / "longrm_tasks" / "__init__.py")
+    assert editable["files"] == wheel["files"]
+    assert (
+        "adapters/lm_eval/task.py" in wheel["files"] and "task_yamls/longrewardbench.yaml" in wheel["files"]
+    )
+    assert editable["modules"] == wheel["modules"]
+    assert all(origin is not None for origin in wheel["modules"].values())
+    assert editable["tasks"] == wheel["tasks"] and editable["docs"] == wheel["docs"]
+    # Nothing beside the package is importable: not the checkout's folders, not the checkout as a package.
+    assert not any(wheel["strays"].values()), wheel["strays"]
+    assert not any(editable["strays"].values()), editable["strays"]

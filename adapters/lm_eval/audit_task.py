@@ -15,9 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from lm_eval.api.instance import Instance
+
 from longrm_tasks.adapters.lm_eval import task as base
 from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
-
 from longrm_tasks.audit import (
     AUDIT_LOWER_IS_BETTER,
     AUDIT_REDUCERS,

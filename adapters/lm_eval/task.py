@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 import datasets
 import jinja2
 from lm_eval.api.task import ConfigurableTask
-from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
 
 from longrm_tasks import __version__
+from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
 from longrm_tasks.context_truncation import CONTEXT_MODE, context_judge_docs, truncation_mode
 from longrm_tasks.data import BenchmarkData, load_benchmark

@@ -7,9 +7,10 @@ a real system message. Greedy decoding comes from the model config (set temperat
 ``max_out_len=2048`` here overrides the model's default.
 """
 
-from longrm_tasks.adapters.opencompass.inferencer import LongRMGenInferencer
 from opencompass.openicl.icl_prompt_template import PromptTemplate
 from opencompass.openicl.icl_retriever import ZeroRetriever
+
+from longrm_tasks.adapters.opencompass.inferencer import LongRMGenInferencer
 
 longrewardbench_reader_cfg = dict(input_columns=["system_prompt", "user_prompt"], output_column="gold")
 

@@ -1,8 +1,9 @@
 """Long-RewardBench, the bundled sample, pairwise rows only, generative judge."""
 
+from mmengine.config import read_base
+
 from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset
 from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchEvaluator
-from mmengine.config import read_base
 
 with read_base():
     from .longrewardbench_common import longrewardbench_infer_cfg, longrewardbench_reader_cfg

@@ -4,11 +4,12 @@ Use with ``longrm_tasks.adapters.opencompass.models.LongRMRewardModel``. The pro
 by OpenCompass but unused: the inferencer scores ``prompt_template + [assistant: response]`` per slot.
 """
 
+from opencompass.openicl.icl_prompt_template import PromptTemplate
+from opencompass.openicl.icl_retriever import ZeroRetriever
+
 from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchRMDataset
 from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchRMEvaluator
 from longrm_tasks.adapters.opencompass.inferencer import LongRMRewardInferencer
-from opencompass.openicl.icl_prompt_template import PromptTemplate
-from opencompass.openicl.icl_retriever import ZeroRetriever
 
 longrewardbench_sample_rm_datasets = [
     dict(
