@@ -62,7 +62,10 @@ def ensure_tokenizer(work: Path, choice: str) -> tuple[Path, float | None]:
         return folder, None
     started = time.perf_counter()
     if choice == "tiny":
-        from longrm_tasks.testing import build_tokenizer
+        import sys
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' tiny models
+        from support.tiny_models import build_tokenizer
 
         build_tokenizer().save_pretrained(folder)
     else:
@@ -103,7 +106,6 @@ def phase_context(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict
     from types import SimpleNamespace
 
     from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
-
     from longrm_tasks.constants import TASK_TYPES
     from longrm_tasks.context_truncation import context_judge_docs
     from longrm_tasks.data import load_local

@@ -6,7 +6,7 @@
 # (otherwise pip resolves a multi-GB CUDA torch), then this checkout with the `opencompass` extra.
 #
 #   bash scripts/opencompass_venv.sh [VENV_DIR]      # PYTHON=python3.11 to pick the interpreter
-#   VENV_DIR/bin/python -m pytest -q tests/opencompass
+#   VENV_DIR/bin/python -m pytest -q tests/harness_opencompass
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +27,7 @@ PIP=("$VENV/bin/python" -m pip install -q)
 "${PIP[@]}" --upgrade pip
 "${PIP[@]}" torch==2.13.0                   # local CPU build first (else pip pulls CUDA torch)
 "${PIP[@]}" -e ".[opencompass]"             # the extra carries the pins that make 0.5.4 run
-"${PIP[@]}" pytest "lm-eval[api]>=0.4.13,<0.5"   # tests/opencompass (lm_eval CLI for the parity tests)
+"${PIP[@]}" pytest "lm-eval[api]>=0.4.13,<0.5"   # tests/harness_opencompass (lm_eval CLI for the parity tests)
 
 # Fail here, not in the first run, if the extra was missing or a pin did not hold.
 "$VENV/bin/python" - <<'PY'

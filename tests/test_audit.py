@@ -12,16 +12,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from scripted_judge import ScriptedJudge, extract_slots
+from support.scripted_judge import ScriptedJudge, extract_slots
 from test_lm_eval_e2e import (
     SAMPLE_DIR,
     Expected,
@@ -255,7 +251,7 @@ class Run:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    from longrm_tasks.testing import build_tokenizer
+    from support.tiny_models import build_tokenizer
 
     workdir = tmp_path_factory.mktemp("controls")
     tokenizer = build_tokenizer()

@@ -17,6 +17,8 @@ import pytest
 
 transformers = pytest.importorskip("transformers")
 
+from support.tiny_models import build_tokenizer  # noqa: E402
+
 from longrm_tasks.constants import TASK_FILES  # noqa: E402
 from longrm_tasks.context_truncation import (  # noqa: E402
     ContextTruncationError,
@@ -34,7 +36,6 @@ from longrm_tasks.data import BenchmarkData, load_sample  # noqa: E402
 from longrm_tasks.items import judge_items  # noqa: E402
 from longrm_tasks.prep_cache import cache_dir, cached  # noqa: E402
 from longrm_tasks.synthetic import generate_rows  # noqa: E402
-from longrm_tasks.testing import build_tokenizer  # noqa: E402
 
 BUDGET = 8192
 LONG = {"128k": 120_000}

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_runs import STRONG, WEAK, length_judge, sample_run
+from support.report_runs import STRONG, WEAK, length_judge, sample_run
 
 from longrm_tasks.cli import main
 from longrm_tasks.leaderboard.site import build_site

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from report_runs import STRONG, length_judge, sample_run
+from support.report_runs import STRONG, length_judge, sample_run
 
 from longrm_tasks.cli import main
 from longrm_tasks.leaderboard import submission as submission_module

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_judge import ScriptedJudge, extract_slots
+from support.scripted_judge import ScriptedJudge, extract_slots
 
 pytestmark = pytest.mark.slow
 

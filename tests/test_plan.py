@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("transformers")
 
+from support.tiny_models import build_tokenizer
+
 from longrm_tasks.context_truncation import ContextTruncator
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items, reward_items
@@ -23,7 +25,6 @@ from longrm_tasks.plan import (
     plan_main,
     rm_costs,
 )
-from longrm_tasks.testing import build_tokenizer
 
 BUDGET = 1600
 AUDIT = "audit (cut at the parity threshold)"

@@ -18,14 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
+from support.scripted_judge import ScriptedJudge
 
 from longrm_tasks import task_yaml_dir
 from longrm_tasks.data import SAMPLE_DIR, load_local, load_sample
 from longrm_tasks.integrity import IntegrityError, check_integrity
 from longrm_tasks.synthetic import write_dataset
-
-sys.path.insert(0, str(Path(__file__).parent))
-from scripted_judge import ScriptedJudge
 
 SAMPLE_ROWS = sum(len(path.read_text().splitlines()) for path in SAMPLE_DIR.glob("*.jsonl"))
 TASK = "longrewardbench_sample"
@@ -280,7 +278,6 @@ def test_no_trust_remote_code_by_default(monkeypatch):
     import inspect
 
     from longrm_tasks.adapters.lm_eval.reward_model import RewardModelLM
-
     from longrm_tasks.truncation import load_truncator
 
     assert inspect.signature(RewardModelLM.__init__).parameters["trust_remote_code"].default is False

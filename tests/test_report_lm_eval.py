@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from report_runs import STRONG, length_judge, run_lm_eval
+from support.report_runs import STRONG, length_judge, run_lm_eval
 
 from longrm_tasks.cli import main
 from longrm_tasks.leaderboard.submission import build_submission, validate_document

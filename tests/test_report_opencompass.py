@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from report_runs import WEAK, length_judge
-from scripted_judge import extract_slots
+from support.report_runs import WEAK, length_judge
+from support.scripted_judge import extract_slots
 
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items

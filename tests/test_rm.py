@@ -14,12 +14,13 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from support.tiny_models import build_reward_model, build_tokenizer  # noqa: E402
+
 from longrm_tasks.data import load_sample  # noqa: E402
 from longrm_tasks.items import reward_items  # noqa: E402
 from longrm_tasks.rm.scorer import RewardScorer  # noqa: E402
 from longrm_tasks.rm.sequences import response_sequences, shared_prefix_length  # noqa: E402
 from longrm_tasks.scoring import score_rewards  # noqa: E402
-from longrm_tasks.testing import build_reward_model, build_tokenizer  # noqa: E402
 
 ARCHITECTURES = ("llama", "qwen2")
 

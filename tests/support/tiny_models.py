@@ -1,12 +1,18 @@
-"""Tiny local models for offline OpenCompass tests, built at test time.
+"""Tiny, locally built tokenizers and models for tests and benchmarks (no hub access needed).
 
-- :func:`build_tokenizer`: a byte-level BPE trained with ``tokenizers`` on the bundled sample texts,
-  wrapped in ``PreTrainedTokenizerFast`` with a ChatML chat template.
-- :func:`build_tiny_llama`: a tiny ``LlamaForCausalLM`` (hidden size 64) next to that tokenizer, its
-  weights random except for a programmed path: attention and MLP outputs are zeroed (the last token's
-  embedding alone decides the next token) and a bigram chain makes it answer every prompt with
-  ``reply`` followed by EOS. A purely random model never stops early: 62 samples x 2,048 greedy tokens
-  take ~10 minutes on 2 CPU cores; this one answers in seconds, and predictably.
+- :func:`build_tokenizer`: a fast byte-level BPE trained on a few sentences, with ChatML special tokens
+  and chat template (in memory).
+- :func:`save_sample_tokenizer`: the same kind of tokenizer trained on the bundled sample's texts (plus
+  single tokens for ``[[`` and ``]]``), saved to a folder.
+- :func:`build_reward_model`: a random ``*ForSequenceClassification`` (one label: the reward), saved.
+- :func:`build_tiny_llama`: a tiny ``LlamaForCausalLM`` whose weights are random except for a programmed
+  path: attention and MLP outputs are zeroed (the last token's embedding alone decides the next token)
+  and a bigram chain makes it answer every chat prompt with ``reply`` followed by EOS. A purely random
+  model never stops early: 62 samples x 2,048 greedy tokens take ~10 minutes on 2 CPU cores; this one
+  answers in seconds, and predictably.
+- :func:`plain_rewards`: spec §5 by hand, for checking reward models.
+
+Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -14,22 +20,28 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "longrm_tasks" / "data" / "sample"
 
 CHATML_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n"
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 #: Single tokens, so that a verdict such as ``[[A]]`` is a chain of distinct tokens.
 VERDICT_TOKENS = ["[[", "]]"]
+_CORPUS = [
+    "The committee met in the harbour town and recorded every decision in its minutes.",
+    "Assistant A answered the question correctly, while assistant B made an error.",
+    "def tail(items, n):\n    return items[-n:]\n",
+    "Rank the responses: [[A>B>C>D]] or choose [[A]] or [[B]].",
+    "0123456789 + - * / = ( ) [ ] { } < > : ; , . ! ? ' \" #",
+]
 
 
 def sample_texts() -> list[str]:
-    """Every string of the bundled sample (training text for the tokenizer)."""
+    """Every string of the bundled sample (training text for the sample tokenizer)."""
     texts: list[str] = []
     for path in sorted(SAMPLE_DIR.glob("*.jsonl")):
         for line in path.read_text("utf-8").splitlines():
@@ -40,34 +52,110 @@ def sample_texts() -> list[str]:
     return [text for text in texts if text]
 
 
-def build_tokenizer(folder: Path, vocab_size: int = 800) -> Path:
-    """Train and save the tiny ChatML tokenizer in ``folder``."""
+def _chatml_tokenizer(
+    texts: list[str], vocab_size: int, pad_token: str, extra_tokens: list[str], **settings: Any
+) -> Any:
+    """A byte-level BPE trained on ``texts``, wrapped with the ChatML special tokens and template."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
+    specials = SPECIAL_TOKENS + ([pad_token] if pad_token not in SPECIAL_TOKENS else [])
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
     )
-    tokenizer.train_from_iterator(sample_texts(), trainer=trainer)
-    tokenizer.add_tokens(VERDICT_TOKENS)
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    if extra_tokens:
+        tokenizer.add_tokens(extra_tokens)
     wrapped = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         bos_token="<|endoftext|>",
         eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
+        pad_token=pad_token,
         unk_token="<|endoftext|>",
+        **settings,
+    )
+    wrapped.chat_template = CHATML_TEMPLATE
+    return wrapped
+
+
+def build_tokenizer(vocab_size: int = 512) -> Any:
+    """A fast byte-level BPE tokenizer with ChatML special tokens and chat template (in memory)."""
+    return _chatml_tokenizer(_CORPUS * 20, vocab_size, "<pad>", [])
+
+
+def save_sample_tokenizer(folder: Path, vocab_size: int = 800) -> Path:
+    """Train the ChatML tokenizer on the bundled sample's texts and save it in ``folder``."""
+    wrapped = _chatml_tokenizer(
+        sample_texts(),
+        vocab_size,
+        "<|endoftext|>",
+        VERDICT_TOKENS,
         model_max_length=1_000_000,
         model_input_names=["input_ids", "attention_mask"],
     )
-    wrapped.chat_template = CHATML_TEMPLATE
     folder.mkdir(parents=True, exist_ok=True)
     wrapped.save_pretrained(folder)
     return folder
+
+
+def build_reward_model(
+    out_dir: str | Path,
+    architecture: str = "llama",
+    *,
+    hidden_size: int = 64,
+    layers: int = 2,
+    max_positions: int = 32_768,
+    seed: int = 0,
+    tokenizer: Any = None,
+) -> Path:
+    """Save a random ``*ForSequenceClassification`` (one label) with a tiny tokenizer to ``out_dir``."""
+    import torch
+    from transformers import (
+        LlamaConfig,
+        LlamaForSequenceClassification,
+        Qwen2Config,
+        Qwen2ForSequenceClassification,
+    )
+
+    tokenizer = tokenizer if tokenizer is not None else build_tokenizer()
+    common = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": hidden_size,
+        "intermediate_size": hidden_size * 2,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": max_positions,
+        "num_labels": 1,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+    classes = {
+        "llama": (LlamaConfig, LlamaForSequenceClassification),
+        "qwen2": (Qwen2Config, Qwen2ForSequenceClassification),
+    }
+    config_class, model_class = classes[architecture]
+    torch.manual_seed(seed)
+    model = model_class(config_class(**common)).eval()
+    out = Path(out_dir)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def build_tiny_reward_model(folder: Path, seed: int = 0) -> Path:
+    """A random tiny ``LlamaForSequenceClassification`` with the sample tokenizer, saved in ``folder``."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(save_sample_tokenizer(folder))
+    return build_reward_model(folder, max_positions=8192, seed=seed, tokenizer=tokenizer)
 
 
 def build_tiny_llama(folder: Path, reply: str = "[[A]]", max_positions: int = 8192, seed: int = 0) -> Path:
@@ -75,7 +163,7 @@ def build_tiny_llama(folder: Path, reply: str = "[[A]]", max_positions: int = 81
     import torch
     from transformers import AutoTokenizer, GenerationConfig, LlamaConfig, LlamaForCausalLM
 
-    build_tokenizer(folder)
+    save_sample_tokenizer(folder)
     tokenizer = AutoTokenizer.from_pretrained(folder)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -117,31 +205,6 @@ def build_tiny_llama(folder: Path, reply: str = "[[A]]", max_positions: int = 81
         do_sample=False,
     )
     model.save_pretrained(folder)
-    return folder
-
-
-def build_tiny_reward_model(folder: Path, seed: int = 0) -> Path:
-    """A random tiny ``LlamaForSequenceClassification`` (one label: the reward) with the tiny tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForSequenceClassification
-
-    build_tokenizer(folder)
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=4,
-        max_position_embeddings=8192,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        num_labels=1,
-    )
-    torch.manual_seed(seed)
-    LlamaForSequenceClassification(config).save_pretrained(folder)
     return folder
 
 

@@ -1,12 +1,12 @@
 """Regenerate the committed report demo under ``results/`` from real lm-eval runs (scripted judges).
 
-Two OpenAI-compatible scripted judges (``tests/report_runs.py``: right with a per-length-bucket
+Two OpenAI-compatible scripted judges (``tests/support/report_runs.py``: right with a per-length-bucket
 probability, "strong" and "weak") judge the bundled sample through the real ``lm_eval`` CLI; then
 ``longrm report``, ``longrm compare``, ``longrm submission`` and ``longrm leaderboard`` run on the
 outputs. Like ``scripts/demo.sh``, absolute paths in lm-eval's files are made repo-relative; the
 judge server's ephemeral port is replaced by ``PORT`` so regenerating gives a stable diff.
 
-    python scripts/make_report_demo.py          # needs: pip install -e ".[dev,report]"
+    cd tests && python -m support.make_report_demo     # needs: pip install -e ".[dev,report]"
 """
 
 from __future__ import annotations
@@ -15,16 +15,13 @@ import contextlib
 import io
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+from longrm_tasks.cli import main as longrm
+from support.report_runs import STRONG, WEAK, length_judge, run_lm_eval
 
-from report_runs import STRONG, WEAK, length_judge, run_lm_eval  # noqa: E402
-
-from longrm_tasks.cli import main as longrm  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 DEMO = ROOT / "results" / "demo-scripted"
 SUBMISSIONS = ROOT / "results" / "submissions"

@@ -28,11 +28,9 @@ import pytest
 
 pytest.importorskip("opencompass")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import oc_reference as ref
-from scripted_judge import ScriptedJudge
-from tiny_models import build_tiny_llama
+from support import oc_reference as ref
+from support.scripted_judge import ScriptedJudge
+from support.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
 
@@ -372,7 +370,7 @@ models = [dict(type=LongRMRewardModel, abbr="tiny-rm", path="{rm}", batch_size=1
 def test_scalar_reward_model_run_and_parity_with_lm_eval(tmp_path: Path) -> None:
     """``LongRMRewardModel`` in a config run: rewards as spec §5 computed by hand, figures from them, and
     the same figures as the lm-eval ``*_rm`` task gives for those rewards."""
-    from tiny_models import build_tiny_reward_model, plain_rewards
+    from support.tiny_models import build_tiny_reward_model, plain_rewards
 
     rm = build_tiny_reward_model(tmp_path / "tiny-rm")
     config = write_config(tmp_path / "oc", RM_CONFIG.format(rm=rm))
@@ -402,7 +400,7 @@ def test_scalar_reward_model_run_and_parity_with_lm_eval(tmp_path: Path) -> None
     assert_figures(result, {key: value for key, value in expected.items() if key in result}, "rm")
     # lm-eval's scalar-RM task on the same rewards (its backend shares the core's RewardScorer).
     pytest.importorskip("lm_eval")
-    from lm_eval_task import lm_eval_rm_figures
+    from support.lm_eval_task import lm_eval_rm_figures
 
     names, lm_figures = lm_eval_rm_figures({detail["uid"]: detail["rewards"] for detail in result["details"]})
     assert set(names) == {key for key in result if key not in ("details", "longrm")}

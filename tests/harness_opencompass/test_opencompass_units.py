@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ import pytest
 
 pytest.importorskip("opencompass")
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import oc_reference as ref
+from support import oc_reference as ref
+from support.tiny_models import build_tiny_llama, save_sample_tokenizer
+
 from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset, LongRewardBenchRMDataset
 from longrm_tasks.adapters.opencompass.evaluator import (
     LongRewardBenchEvaluator,
@@ -28,7 +28,6 @@ from longrm_tasks.adapters.opencompass.inferencer import (
     LongRMGenInferencer,
     PromptTooLongError,
 )
-from tiny_models import build_tiny_llama, build_tokenizer
 
 READER_CFG = {"input_columns": ["system_prompt", "user_prompt"], "output_column": "gold"}
 RM_READER_CFG = {"input_columns": ["prompt_template", "slots"], "output_column": "gold"}
@@ -122,7 +121,7 @@ def test_evaluator_matches_independent_computation(formats: list[str]) -> None:
 def test_cross_harness_parity_with_lm_eval_process_results() -> None:
     """The same judge outputs through lm-eval's task code and through the OpenCompass evaluator."""
     pytest.importorskip("lm_eval")
-    from lm_eval_task import lm_eval_figures  # a helper so that lm_eval is imported only here
+    from support.lm_eval_task import lm_eval_figures  # a helper so that lm_eval is imported only here
 
     replies = replies_for(ROWS)
     for formats in (["PairWise", "BestOfN"], ["PairWise"], ["BestOfN"]):
@@ -139,7 +138,7 @@ def test_cross_harness_parity_with_lm_eval_process_results() -> None:
 def test_scalar_rm_evaluator_matches_lm_eval_rm_task() -> None:
     """Rewards (arbitrary numbers, ties included) scored by both harnesses, and by hand (spec §5)."""
     pytest.importorskip("lm_eval")
-    from lm_eval_task import lm_eval_rm_figures
+    from support.lm_eval_task import lm_eval_rm_figures
 
     rewards = {row.uid: [float((row.rank * 7 + slot * 3) % 5) for slot in range(row.n)] for row in ROWS}
     test = LongRewardBenchRMDataset(reader_cfg=RM_READER_CFG, abbr="rm", sample=True).test
@@ -207,7 +206,7 @@ class FakeChatModel:
 def tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(build_tokenizer(tmp_path_factory.mktemp("tok")))
+    return AutoTokenizer.from_pretrained(save_sample_tokenizer(tmp_path_factory.mktemp("tok")))
 
 
 def run_inferencer(model: Any, dataset: Any, tmp_path: Path, **options: Any) -> dict[str, Any]:

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripted_judge import ScriptedJudge, extract_slots
-
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items
 from longrm_tasks.prompts import PROMPT_SET_ID
 from longrm_tasks.report.records import Run, record_from_response
+from support.scripted_judge import ScriptedJudge, extract_slots
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "longrm_tasks" / "data" / "sample"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "longrm_tasks" / "data" / "sample"
 TASK_FILES = ("LongQA", "Summ", "Safety", "ICL", "Cite", "Code", "Math")
 LETTERS = "ABCD"
 
