@@ -92,29 +92,27 @@ def _options(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str,
     }
 
 
-def phase_parity(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
-    from longrm_tasks.data import load_local
-    from longrm_tasks.items import judge_items
-    from longrm_tasks.truncation import load_truncator
+def _settle(data: Path, tokenizer: Path, options: dict[str, Any]) -> tuple[list[dict[str, Any]], dict]:
+    """The core's run preparation, then the judge prompts settled for a ChatML judge (as the harnesses do)."""
+    from longrm_tasks.constants import TASK_TYPES
+    from longrm_tasks.rendering import Renderer
+    from longrm_tasks.run import JUDGE, data_cache_parts, prepare_run, settle_judge_docs
+    from longrm_tasks.truncation.tokenizers import load_tokenizer
 
-    truncator = load_truncator({"tokenizer": str(tokenizer)}, print)
-    items = judge_items(load_local(data), truncator=truncator)
-    return {"rows": len(items), "cut": sum(item.truncation != "none" for item in items)}
+    prepared = prepare_run(JUDGE, {**options, "data_dir": str(data)}, formats=TASK_TYPES, sample=False)
+    renderer = Renderer(load_tokenizer(str(tokenizer)))
+    return settle_judge_docs(
+        prepared.docs, renderer, prepared.options, cache_parts=data_cache_parts(prepared), progress=True
+    )
+
+
+def phase_parity(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    docs, _ = _settle(data, tokenizer, {})
+    return {"rows": len(docs), "cut": sum(doc["truncation"] != "none" for doc in docs)}
 
 
 def phase_context(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
-    from types import SimpleNamespace
-
-    from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
-    from longrm_tasks.constants import TASK_TYPES
-    from longrm_tasks.context_truncation import context_judge_docs
-    from longrm_tasks.data import load_local
-
-    config = SimpleNamespace(task="longrewardbench", generation_kwargs={"max_gen_toks": 2048})
-    options = _options(data, tokenizer, budget, cache)
-    docs, provenance = context_mode_docs(
-        config, load_local(data), list(TASK_TYPES), options, "judge", context_judge_docs
-    )
+    docs, provenance = _settle(data, tokenizer, _options(data, tokenizer, budget, cache))
     record = provenance["context_truncation"]
     return {
         "rows": len(docs),
@@ -126,9 +124,16 @@ def phase_context(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict
 
 
 def phase_task(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[str, Any]:
+    """The lm-eval task as lm-eval builds it: load, then settle when it builds its requests."""
+    import sys
+
     from lm_eval.tasks import TaskManager
+    from transformers import AutoTokenizer
 
     from longrm_tasks import task_yaml_dir
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' stand-in model
+    from support.lm_eval_task import ChatLM
 
     manager = TaskManager(
         include_path=str(task_yaml_dir()),
@@ -136,6 +141,8 @@ def phase_task(data: Path, tokenizer: Path, budget: int, cache: Path) -> dict[st
         metadata=_options(data, tokenizer, budget, cache),
     )
     task = manager.load(["longrewardbench"])["tasks"]["longrewardbench"]
+    lm = ChatLM(AutoTokenizer.from_pretrained(str(tokenizer)))
+    task.build_all_requests(apply_chat_template=True, chat_template=lm.apply_chat_template)
     docs = task.test_docs()
     return {"rows": len(docs), "cache": task.config.metadata["longrm"]["context_truncation"]["cache"]}
 

@@ -15,19 +15,18 @@ judge uses the context.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .constants import BEST_OF_N, BEST_OF_N_SIZES, PAIRWISE, TASK_TYPES
-from .context_truncation import ContextTruncator, CutJob, cut_fields, progress_bar
 from .data import BenchmarkData
-from .items import _row_fields, presented_rows
-from .order import gold_answers, presented_slots
+from .items import judge_item, presented_rows, row_fields
+from .order import gold_answers
 from .parsing import parse_verdict
-from .prompts import context_text, slot_letter, system_prompt, user_prompt
+from .prompts import context_text, slot_letter, system_prompt, user_prompt, user_prompt_frame
 from .scoring import exact_match, mean_of_present, sample_score
-from .truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
+from .truncation import NOT_CUT, UNCHECKED
 
 NO_CONTEXT = "question-only"
 
@@ -46,66 +45,36 @@ def variant_orders(order: Sequence[int], tasktype: str) -> list[list[int]]:
     return [order[r:] + order[:r] for r in range(len(order))]
 
 
-def variant_user_prompt(doc: Mapping[str, Any], variant: int) -> str:
-    """User message of one variant of an audit document."""
+def variant_user_prompt(doc: Mapping[str, Any], variant: int, context: str | None = None) -> str:
+    """User message of one variant of an audit document (``context`` replaces the document's)."""
     answers = doc["answers"]
-    return user_prompt(doc["context"], [answers[rank] for rank in doc["orders"][variant]])
+    shown = doc["context"] if context is None else context
+    return user_prompt(shown, [answers[rank] for rank in doc["orders"][variant]])
 
 
-def audit_docs(
-    data: BenchmarkData,
-    formats: Sequence[str] = TASK_TYPES,
-    truncator: ContextTruncator | None = None,
-    *,
-    progress: bool = False,
-) -> list[dict[str, Any]]:
-    """One document per row with all its presentation variants, in the official run order.
+def variant_frame(doc: Mapping[str, Any], variant: int) -> tuple[str, str]:
+    """The user message of one variant before and after its context."""
+    return user_prompt_frame([doc["answers"][rank] for rank in doc["orders"][variant]])
 
-    With a truncator the context is cut once per row (context-only, so that every variant fits)
-    and shared by all variants; without one nothing is cut and truncation is recorded unchecked.
-    """
-    rows = list(presented_rows(data, formats))
 
-    def base(task_file: str, index: int, row: dict[str, Any], order: list[int]) -> dict[str, Any]:
-        orders = variant_orders(order, row["tasktype"])
-        return {
-            **_row_fields(task_file, index, row, order),
-            "orders": orders,
-            "answers": gold_answers(row),
-            "system_prompt": system_prompt(row["tasktype"], len(order)),
-        }
-
-    if truncator is None:
-        return [
+def audit_docs(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> list[dict[str, Any]]:
+    """One document per row with all its presentation variants, in the official run order (uncut; the
+    context is cut once per row, shared by all variants, when the prompts are settled)."""
+    docs = []
+    for task_file, index, row, order in presented_rows(data, formats):
+        docs.append(
             {
-                **base(*entry),
-                "context": context_text(entry[2]["prompt_template"]),
+                **row_fields(task_file, index, row, order),
+                "orders": variant_orders(order, row["tasktype"]),
+                "answers": gold_answers(row),
+                "system_prompt": system_prompt(row["tasktype"], len(order)),
+                "context": context_text(row["prompt_template"]),
+                "question": str(row.get("question") or ""),
                 "truncation": UNCHECKED,
                 "prompt_tokens": None,
+                "system_placement": None,
             }
-            for entry in rows
-        ]
-
-    def jobs() -> Iterator[CutJob]:
-        for entry in rows:
-            doc = base(*entry)
-            row = entry[2]
-            frames = [
-                truncator.frame(row["tasktype"], [doc["answers"][rank] for rank in order])
-                for order in doc["orders"]
-            ]
-            yield CutJob(context_text(row["prompt_template"]), frames, str(row.get("question") or ""), doc)
-
-    update, close = progress_bar(len(rows), progress, "audit: context truncation")
-    docs = []
-    try:
-        for job, cut in truncator.cut_many(jobs(), progress=update):
-            docs.append(
-                {**job.payload, "context": cut.context, "prompt_tokens": max(cut.prompt_tokens)}
-                | cut_fields(truncator, cut)
-            )
-    finally:
-        close()
+        )
     return docs
 
 
@@ -120,20 +89,10 @@ def question_only(row: Mapping[str, Any]) -> str:
 
 def nocontext_docs(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> list[dict[str, Any]]:
     """Judge documents (fields of :class:`~longrm_tasks.items.JudgeItem`) with the question alone."""
-    docs = []
-    for task_file, index, row, order in presented_rows(data, formats):
-        slots = presented_slots(row, order)
-        docs.append(
-            {
-                **_row_fields(task_file, index, row, order),
-                "system_prompt": system_prompt(row["tasktype"], len(slots)),
-                "user_prompt": user_prompt(question_only(row), slots),
-                "truncation": NOT_CUT,
-                "prompt_tokens": None,
-                "context_shown": NO_CONTEXT,
-            }
-        )
-    return docs
+    return [
+        {**judge_item(task_file, index, row, order, question_only(row)).to_doc(), "context_shown": NO_CONTEXT}
+        for task_file, index, row, order in presented_rows(data, formats)
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,6 +111,7 @@ class AuditSample:
     orders: tuple[tuple[int, ...], ...]
     predictions: tuple[tuple[int, ...], ...]
     truncation: str = NOT_CUT
+    context_cut: bool = False
 
     @property
     def n(self) -> int:
@@ -171,6 +131,7 @@ def audit_sample(outputs: Sequence[str], doc: Mapping[str, Any]) -> AuditSample:
         orders=orders,
         predictions=tuple(tuple(parse_verdict(text, doc["tasktype"])) for text in outputs),
         truncation=doc.get("truncation", NOT_CUT),
+        context_cut=bool(doc.get("context_cut")),
     )
 
 
@@ -201,11 +162,11 @@ AUDIT_METRICS: tuple[str, ...] = (
     *_PAIRWISE_SLOTS,
     *_BON_SLOTS,
     "parse_fail",
-    "truncated",
+    "context_cut",
     "trunc_unchecked",
 )
 AUDIT_LOWER_IS_BETTER = frozenset(
-    {"spread", "pairwise_spread", "bon_spread", "parse_fail", "truncated", "trunc_unchecked"}
+    {"spread", "pairwise_spread", "bon_spread", "parse_fail", "context_cut", "trunc_unchecked"}
 )
 #: Slot-selection rates: 1/N means no position preference (neither higher nor lower is better).
 AUDIT_SLOT_METRICS = frozenset({*_PAIRWISE_SLOTS, *_BON_SLOTS})
@@ -259,7 +220,7 @@ def audit_metric_inputs(sample: AuditSample) -> dict[str, Any]:
         slot = ord(letter.upper()) - 65
         values[key] = (sum(top == slot for top in chosen), len(chosen)) if applies else None
     values["parse_fail"] = sum(not pred for pred in sample.predictions) / len(sample.predictions)
-    values["truncated"] = 1.0 if sample.truncation in (CUT, CUT_APPROX) else 0.0
+    values["context_cut"] = 1.0 if sample.context_cut else 0.0
     values["trunc_unchecked"] = 1.0 if sample.truncation == UNCHECKED else 0.0
     return values
 

@@ -46,6 +46,12 @@ EXPECTED_PAIRWISE_ROWS: Final = {
 }
 EXPECTED_BEST_OF_N_ROWS_PER_N: Final = 300
 
+#: Judge generation (spec §3): greedy decoding (temperature 0, top_p 1), at most this many new tokens,
+#: no stop strings (backends still stop at the end-of-sequence token).
+MAX_NEW_TOKENS: Final = 2048
+TEMPERATURE: Final = 0.0
+TOP_P: Final = 1.0
+
 #: Parity truncation (spec §6): prompts of at least this many tokens are cut to head + tail.
 PARITY_MAX_TOKENS: Final = 131_072
 PARITY_HEAD_TOKENS: Final = 65_536

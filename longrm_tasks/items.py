@@ -1,4 +1,8 @@
-"""Judge items: each benchmark row as presented to a judge, in the official run order."""
+"""Presentation: each benchmark row as shown to a judge (or a scalar RM), in the official run order.
+
+These documents are harness-free and identical in every harness; the prompt each model finally receives
+is settled from them by :mod:`longrm_tasks.run` (rendering, truncation, length checks).
+"""
 
 from __future__ import annotations
 
@@ -9,37 +13,8 @@ from typing import Any
 from .constants import TASK_TYPES
 from .data import BenchmarkData
 from .order import presentation_orders, presented_slots
-from .prompts import judge_messages
-from .truncation import UNCHECKED, ParityTruncator
-
-
-@dataclass
-class JudgeItem:
-    """One row, presented: the judge's messages plus what scoring needs."""
-
-    uid: str
-    task_file: str
-    row_index: int
-    row_id: int
-    tasktype: str
-    subtype: str
-    length_bucket: str
-    order: list[int]
-    system_prompt: str
-    user_prompt: str
-    truncation: str
-    prompt_tokens: int | None
-
-    def messages(self) -> list[dict[str, str]]:
-        """The chat messages (system + user) for this item."""
-        return [
-            {"role": "system", "content": self.system_prompt},
-            {"role": "user", "content": self.user_prompt},
-        ]
-
-    def to_doc(self) -> dict[str, Any]:
-        """Flat dict form, as stored in a harness dataset."""
-        return asdict(self)
+from .prompts import QUESTION_PREFIX, context_text, system_prompt, user_prompt
+from .truncation import UNCHECKED
 
 
 def presented_rows(
@@ -55,7 +30,8 @@ def presented_rows(
                 yield task_file, index, rows[index], order
 
 
-def _row_fields(task_file: str, index: int, row: dict[str, Any], order: list[int]) -> dict[str, Any]:
+def row_fields(task_file: str, index: int, row: dict[str, Any], order: list[int]) -> dict[str, Any]:
+    """What every document carries about its row: identity, format, subtype, length bucket, order."""
     return {
         "uid": f"{task_file}-{index}",
         "task_file": task_file,
@@ -68,29 +44,64 @@ def _row_fields(task_file: str, index: int, row: dict[str, Any], order: list[int
     }
 
 
-def judge_items(
-    data: BenchmarkData,
-    formats: Sequence[str] = TASK_TYPES,
-    truncator: ParityTruncator | None = None,
-) -> list[JudgeItem]:
+@dataclass
+class JudgeItem:
+    """One row, presented to a generative judge: its two messages plus what scoring needs.
+
+    ``context_end`` is where the long context ends in ``user_prompt`` (it starts after
+    :data:`~longrm_tasks.prompts.QUESTION_PREFIX`); ``question`` is the row's ``question`` field, which
+    context-only truncation never cuts. The last five fields are filled in when the prompt is settled
+    for a model.
+    """
+
+    uid: str
+    task_file: str
+    row_index: int
+    row_id: int
+    tasktype: str
+    subtype: str
+    length_bucket: str
+    order: list[int]
+    system_prompt: str
+    user_prompt: str
+    context_end: int
+    question: str
+    truncation: str = UNCHECKED
+    prompt_tokens: int | None = None
+    system_placement: str | None = None
+    prompt_sha256: str | None = None
+    context_cut: bool = False
+
+    def messages(self) -> list[dict[str, str]]:
+        """The chat messages (system + user) for this item, before any placement decision."""
+        return [
+            {"role": "system", "content": self.system_prompt},
+            {"role": "user", "content": self.user_prompt},
+        ]
+
+    def to_doc(self) -> dict[str, Any]:
+        """Flat dict form, as stored in a harness dataset."""
+        return asdict(self)
+
+
+def judge_item(task_file: str, index: int, row: dict[str, Any], order: list[int], question: str) -> JudgeItem:
+    """The judge item of one presented row whose user message shows ``question`` as the context."""
+    slots = presented_slots(row, order)
+    return JudgeItem(
+        **row_fields(task_file, index, row, order),
+        system_prompt=system_prompt(row["tasktype"], len(slots)),
+        user_prompt=user_prompt(question, slots),
+        context_end=len(QUESTION_PREFIX) + len(question),
+        question=str(row.get("question") or ""),
+    )
+
+
+def judge_items(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> list[JudgeItem]:
     """Generative-judge items of ``formats``: files in ``data`` order, rows in official order."""
-    items = []
-    for task_file, index, row, order in presented_rows(data, formats):
-        messages = judge_messages(row["prompt_template"], row["tasktype"], presented_slots(row, order))
-        status, tokens = UNCHECKED, None
-        if truncator is not None:
-            result = truncator.truncate(messages)
-            messages, status, tokens = result.messages, result.status, result.prompt_tokens
-        items.append(
-            JudgeItem(
-                **_row_fields(task_file, index, row, order),
-                system_prompt=messages[0]["content"],
-                user_prompt=messages[1]["content"],
-                truncation=status,
-                prompt_tokens=tokens,
-            )
-        )
-    return items
+    return [
+        judge_item(task_file, index, row, order, context_text(row["prompt_template"]))
+        for task_file, index, row, order in presented_rows(data, formats)
+    ]
 
 
 @dataclass
@@ -117,7 +128,7 @@ def reward_items(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> li
     """Scalar-RM items of ``formats``, in the same order and with the same orders as the judge items."""
     return [
         RewardItem(
-            **_row_fields(task_file, index, row, order),
+            **row_fields(task_file, index, row, order),
             prompt_template=[{"role": m["role"], "content": m["content"]} for m in row["prompt_template"]],
             slots=presented_slots(row, order),
         )

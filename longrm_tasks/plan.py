@@ -25,22 +25,25 @@ from typing import Any
 from .audit import question_only, variant_orders
 from .constants import (
     LENGTH_BUCKETS,
+    MAX_NEW_TOKENS,
     PARITY_HEAD_TOKENS,
     PARITY_MAX_TOKENS,
     PARITY_TAIL_TOKENS,
     TASK_FILES,
     TASK_TYPES,
 )
-from .context_truncation import ContextTruncator, load_tokenizer, progress_bar
 from .data import BenchmarkData, load_benchmark
 from .errors import LongRMError
 from .items import presented_rows
 from .order import gold_answers
 from .prep_cache import cache_dir, cached
-from .prompts import context_text
+from .prompts import context_text, system_prompt, user_prompt_frame
+from .rendering import Renderer
+from .truncation.budgets import AUDIT_BUDGET
+from .truncation.context import ContextTruncator, progress_bar
+from .truncation.tokenizers import load_tokenizer
 
 PARITY_KEPT = PARITY_HEAD_TOKENS + PARITY_TAIL_TOKENS
-DEFAULT_MAX_GEN_TOKS = 2048
 _SENTINELS = [f"\ue000LONGRM-PART-{i}\ue000" for i in range(16)]
 _RESPONSE_SENTINEL = "\ue000LONGRM-RESPONSE\ue000"
 
@@ -106,8 +109,9 @@ def measure_rows(
             contexts = [context_text(row["prompt_template"]) for _, _, row, _ in batch]
             for (task_file, _, row, order), ids in zip(batch, truncator.count_many(contexts), strict=True):
                 answers = gold_answers(row)
+                system = system_prompt(row["tasktype"], len(order))
                 frames = [
-                    truncator.frame(row["tasktype"], [answers[rank] for rank in variant])
+                    truncator.frame(system, *user_prompt_frame([answers[rank] for rank in variant]))
                     for variant in variant_orders(order, row["tasktype"])
                 ]
                 prefix = _count(tokenizer, frames[0].prefix)
@@ -186,12 +190,12 @@ def build_plan(
     counts: Sequence[RowCounts],
     *,
     budget: int,
-    max_gen_toks: int = DEFAULT_MAX_GEN_TOKS,
+    max_gen_toks: int = MAX_NEW_TOKENS,
     params: float | None = None,
     throughput: float | None = None,
 ) -> dict[str, Any]:
     """Every figure of a plan from row counts (pure arithmetic: no tokenizer needed)."""
-    audit_budget = PARITY_MAX_TOKENS - 1
+    audit_budget = AUDIT_BUDGET
     by_bucket = {bucket: _empty_bucket() for bucket in LENGTH_BUCKETS}
     by_file = {task: _empty_bucket() for task in TASK_FILES if any(r.task_file == task for r in counts)}
     totals = dict.fromkeys(
@@ -405,7 +409,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-length", type=int, help="the model's context length (budget = it − max-gen-toks)"
     )
     budget.add_argument("--budget", type=int, help="prompt-token budget of context-only truncation")
-    parser.add_argument("--max-gen-toks", type=int, default=DEFAULT_MAX_GEN_TOKS)
+    parser.add_argument("--max-gen-toks", type=int, default=MAX_NEW_TOKENS)
     parser.add_argument("--params", type=parse_count, help="model parameters, e.g. 8B (for FLOPs)")
     parser.add_argument("--throughput", type=parse_count, help="prefill tokens per second (for GPU time)")
     parser.add_argument("--json", type=Path, help="also write the plan as JSON")
@@ -422,24 +426,18 @@ def plan_main(argv: Sequence[str] | None = None) -> int:
         print(f"longrm plan: --formats takes {', '.join(TASK_TYPES)}", file=sys.stderr)
         return 2
     try:
-        options: dict[str, Any] = {"tokenizer": args.tokenizer, "trust_remote_code": args.trust_remote_code}
-        if args.gguf_file:
-            options = {
-                "pretrained": args.tokenizer,
-                "gguf_file": args.gguf_file,
-                **options,
-                "tokenizer": None,
-            }
-        tokenizer = load_tokenizer(options)
+        tokenizer = load_tokenizer(
+            args.tokenizer, trust_remote_code=args.trust_remote_code, gguf_file=args.gguf_file, purpose="plan"
+        )
         if args.budget is not None:
             budget = args.budget
         elif args.max_length is not None:
             budget = args.max_length - args.max_gen_toks
         else:
-            budget = PARITY_MAX_TOKENS - 1
+            budget = AUDIT_BUDGET
         if budget <= 0:
             raise LongRMError(f"the budget must be positive, got {budget}")
-        truncator = ContextTruncator(tokenizer, budget)
+        truncator = ContextTruncator(Renderer(tokenizer), budget)
         data = load_benchmark(args.data_dir, sample=args.sample)
         parts = {
             "formats": formats,

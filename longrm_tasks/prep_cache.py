@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -23,18 +24,22 @@ from . import __version__
 CACHE_ENV = "LONGRM_CACHE_DIR"
 CACHE_KEY = "cache_dir"
 #: Bump when the layout of cached entries changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _OFF = ("off", "none", "0", "false", "no")
 #: Modules whose source decides what a cached entry holds.
 _SOURCES = (
     "prompts.py",
     "order.py",
     "items.py",
-    "truncation.py",
-    "context_truncation.py",
+    "rendering.py",
+    "run.py",
+    "truncation/context.py",
+    "truncation/parity.py",
+    "truncation/tokenizers.py",
     "audit.py",
     "plan.py",
 )
+log = logging.getLogger("longrm_tasks")
 
 
 def cache_dir(options: Mapping[str, Any] | None = None) -> Path | None:
@@ -73,28 +78,42 @@ def _path(folder: Path, kind: str, key: str) -> Path:
 
 
 def load_entry(folder: Path | None, kind: str, key: str) -> Any | None:
-    """The cached value of ``kind``/``key``, or ``None`` (missing, unreadable or for another key)."""
+    """The cached value of ``kind``/``key``, or ``None`` (missing, unreadable, for another key, or
+    altered since it was written)."""
     if folder is None:
         return None
+    path = _path(folder, kind, key)
     try:
-        with _path(folder, kind, key).open("r", encoding="utf-8") as handle:
-            entry = json.load(handle)
-    except (OSError, ValueError):
+        raw = path.read_bytes()
+    except OSError:
         return None
-    if not isinstance(entry, dict) or entry.get("key") != key:
+    header_line, _, body = raw.partition(b"\n")
+    try:
+        header = json.loads(header_line)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("key") != key:
         return None
-    return entry.get("value")
+    if header.get("sha256") != hashlib.sha256(body).hexdigest():
+        log.warning("Long-RewardBench: cache entry %s does not match its hash; rebuilding it", path.name)
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
 
 
 def store_entry(folder: Path | None, kind: str, key: str, value: Any) -> Path | None:
     """Write ``value`` atomically; returns the file, or ``None`` when caching is off or not possible."""
     if folder is None:
         return None
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    header = json.dumps({"key": key, "sha256": hashlib.sha256(body).hexdigest()}).encode("utf-8")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{kind}-", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"key": key, "value": value}, stream, ensure_ascii=False, separators=(",", ":"))
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(header + b"\n" + body)
         target = _path(folder, kind, key)
         os.replace(temporary, target)
         return target

@@ -65,16 +65,27 @@ def context_text(prompt_template: Sequence[Mapping[str, str]]) -> str:
     return "\n\n".join(message["content"] for message in prompt_template)
 
 
-def user_prompt(question: str, slots: Sequence[str]) -> str:
-    """User message with the responses in presented order (built by concatenation, never
-    ``str.format``, so braces in contexts or responses pass through verbatim)."""
+#: The user message starts with this line; the context (``question``) follows it directly.
+QUESTION_PREFIX = "[User Question]\n"
+
+
+def user_prompt_frame(slots: Sequence[str]) -> tuple[str, str]:
+    """The user message before and after its context (the ``question``), for responses ``slots`` in
+    presented order: ``user_prompt(question, slots) == before + question + after``."""
     blocks = [
         f"[The Start of Assistant {slot_letter(p)}'s Answer]\n"
         + text
         + f"\n[The End of Assistant {slot_letter(p)}'s Answer]"
         for p, text in enumerate(slots)
     ]
-    return "[User Question]\n" + question + "\n\n" + "\n\n".join(blocks)
+    return QUESTION_PREFIX, "\n\n" + "\n\n".join(blocks)
+
+
+def user_prompt(question: str, slots: Sequence[str]) -> str:
+    """User message with the responses in presented order (built by concatenation, never
+    ``str.format``, so braces in contexts or responses pass through verbatim)."""
+    before, after = user_prompt_frame(slots)
+    return before + question + after
 
 
 def judge_messages(

@@ -9,13 +9,13 @@ and the reports call :func:`aggregate`, which uses exactly the same two steps.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .constants import BEST_OF_N, BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
 from .parsing import parse_verdict, ranks_from_rewards
-from .truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
+from .truncation import NOT_CUT, PARITY_CUT_STATUSES, UNCHECKED
 
 
 def sample_score(gold: Sequence[int], prediction: Sequence[int]) -> float:
@@ -37,6 +37,7 @@ class ScoredSample:
     parsed: bool
     truncation: str = NOT_CUT
     empty_output: bool = False
+    context_cut: bool = False
 
 
 def task_metric(task_file: str) -> str:
@@ -69,6 +70,8 @@ TRUNCATION_METRICS = ("truncated", "trunc_unchecked")
 #: Beyond the paper: share of samples whose judge output was empty (a backend that swallowed an
 #: API failure returns ""); such samples score 0 like any unparsed output, and are counted here.
 EMPTY_OUTPUT_METRIC = "empty_output"
+#: Beyond the paper, context-only truncation only: share of samples whose context was cut to fit.
+CONTEXT_CUT_METRIC = "context_cut"
 
 
 def mean_of_present(values: Iterable[Any]) -> float:
@@ -113,16 +116,23 @@ def metric_inputs(sample: ScoredSample) -> dict[str, Any]:
         values[length_metric(bucket)] = _in(pairwise and sample.length_bucket == bucket, score)
     values["len_avg"] = (sample.length_bucket, score) if pairwise else None
     values[PARSE_FAILURE_METRIC] = 0.0 if sample.parsed else 1.0
-    values["truncated"] = 1.0 if sample.truncation in (CUT, CUT_APPROX) else 0.0
+    values["truncated"] = 1.0 if sample.truncation in PARITY_CUT_STATUSES else 0.0
     values["trunc_unchecked"] = 1.0 if sample.truncation == UNCHECKED else 0.0
     values[EMPTY_OUTPUT_METRIC] = 1.0 if sample.empty_output else 0.0
+    values[CONTEXT_CUT_METRIC] = 1.0 if sample.context_cut else 0.0
     return values
 
 
 #: Aggregation of each metric key over the per-sample values of :func:`metric_inputs`.
 METRIC_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
     key: (length_bucket_average if key == "len_avg" else mean_of_present)
-    for key in [*PAPER_COLUMNS.values(), PARSE_FAILURE_METRIC, *TRUNCATION_METRICS, EMPTY_OUTPUT_METRIC]
+    for key in [
+        *PAPER_COLUMNS.values(),
+        PARSE_FAILURE_METRIC,
+        *TRUNCATION_METRICS,
+        EMPTY_OUTPUT_METRIC,
+        CONTEXT_CUT_METRIC,
+    ]
 }
 
 #: Metrics that only involve pairwise rows / best-of-N rows (for format-restricted tasks).
@@ -132,6 +142,21 @@ PAIRWISE_METRICS = tuple(
     if key.startswith(("task_", "len_")) or key in ("same", "diff", "pairwise_avg")
 )
 BEST_OF_N_METRICS = (*(f"rank{n}" for n in BEST_OF_N_SIZES), "bon_avg")
+#: Run-health figures a generative judge's task reports next to the paper's columns.
+JUDGE_EXTRA_METRICS = (PARSE_FAILURE_METRIC, EMPTY_OUTPUT_METRIC, *TRUNCATION_METRICS)
+#: Metrics where lower is better (the run-health shares); every paper column is higher-is-better.
+LOWER_IS_BETTER = frozenset((*JUDGE_EXTRA_METRICS, CONTEXT_CUT_METRIC))
+
+
+def metric_keys(formats: Sequence[str], extra: Sequence[str] = ()) -> list[str]:
+    """Metrics a task over ``formats`` reports: the headline ``avg`` first, the columns that have rows
+    in those formats, then ``extra``."""
+    keys = ["avg"]
+    if PAIRWISE in formats:
+        keys += PAIRWISE_METRICS
+    if BEST_OF_N in formats:
+        keys += BEST_OF_N_METRICS
+    return [*keys, *extra]
 
 
 def _scored(prediction: list[int], order: Sequence[int], **fields: Any) -> ScoredSample:
@@ -147,6 +172,7 @@ def score_output(
     length_bucket: str,
     order: Sequence[int],
     truncation: str = NOT_CUT,
+    context_cut: bool = False,
 ) -> tuple[list[int], ScoredSample]:
     """Parse a judge's output for one presented row and score it against the row's ``order``."""
     prediction = parse_verdict(output, tasktype)
@@ -157,7 +183,10 @@ def score_output(
         "length_bucket": length_bucket,
     }
     empty = not isinstance(output, str) or not output.strip()
-    return prediction, _scored(prediction, order, truncation=truncation, empty_output=empty, **fields)
+    scored = _scored(
+        prediction, order, truncation=truncation, empty_output=empty, context_cut=context_cut, **fields
+    )
+    return prediction, scored
 
 
 def score_rewards(
@@ -179,6 +208,28 @@ def score_rewards(
         "length_bucket": length_bucket,
     }
     return prediction, _scored(prediction, order, truncation=truncation, **fields)
+
+
+#: The fields of a presented-row document (any harness) that scoring reads.
+DOC_FIELDS = ("task_file", "tasktype", "subtype", "length_bucket", "order")
+
+
+def score_judged_doc(doc: Mapping[str, Any], output: Any) -> tuple[list[int], ScoredSample]:
+    """A judge's output for one presented-row document (its parity status and context cut included);
+    a missing or non-text output scores like an empty one."""
+    return score_output(
+        output if isinstance(output, str) else "",
+        truncation=doc.get("truncation") or UNCHECKED,
+        context_cut=bool(doc.get("context_cut")),
+        **{key: doc[key] for key in DOC_FIELDS},
+    )
+
+
+def score_rewarded_doc(doc: Mapping[str, Any], rewards: Sequence[float]) -> tuple[list[int], ScoredSample]:
+    """A scalar RM's rewards of the presented slots of one document."""
+    return score_rewards(
+        rewards, truncation=doc.get("truncation") or NOT_CUT, **{key: doc[key] for key in DOC_FIELDS}
+    )
 
 
 def aggregate(samples: Iterable[ScoredSample], metrics: Sequence[str] | None = None) -> dict[str, float]:

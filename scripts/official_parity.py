@@ -8,7 +8,8 @@ list of ids), as the official code expects.
 Checks, for every row of every task file:
 1. the official preprocess and ``longrm_tasks`` give the same rows in the same order, the same
    presentation orders (``shuffled_order``) and the same chat-templated judge prompt text, parity
-   truncation (131,072+ tokens) included;
+   truncation (131,072+ tokens) included: the text ``longrm_tasks`` measures and sends (its renderer's,
+   whose sha256 every document records);
 2. the scalar-RM inputs (token ids per response, with the parity cut) are identical;
 3. given judge outputs (an lm-eval ``--log_samples`` file of a ``longrewardbench*`` task), the
    official ``evaluate()`` writes the same figures (``results.csv``, rounded to 5 decimals) as the
@@ -30,11 +31,12 @@ import types
 from argparse import Namespace
 from pathlib import Path
 
-from longrm_tasks.constants import TASK_FILES
+from longrm_tasks.constants import TASK_FILES, TASK_TYPES
 from longrm_tasks.data import load_local
-from longrm_tasks.items import judge_items, reward_items
+from longrm_tasks.items import reward_items
+from longrm_tasks.rendering import Renderer
 from longrm_tasks.rm.sequences import response_sequences
-from longrm_tasks.truncation import ParityTruncator
+from longrm_tasks.run import JUDGE, prepare_run, settle_judge_docs
 
 #: Official results.csv labels → our metric keys (the official file spells "Rank Avg,").
 OFFICIAL_LABELS = {
@@ -82,8 +84,9 @@ def transformers4_semantics(tokenizer_class: type) -> None:
 
 def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer) -> int:
     """Rows, orders and prompt texts of the official preprocess vs ours; returns rows checked."""
-    data = load_local(data_dir)
-    ours = judge_items(data, truncator=ParityTruncator(tokenizer))
+    prepared = prepare_run(JUDGE, {"data_dir": str(data_dir)}, formats=TASK_TYPES, sample=False)
+    renderer = Renderer(tokenizer)
+    ours, _ = settle_judge_docs(prepared.docs, renderer, prepared.options)
     official = []
     config = Namespace(
         data_path=str(data_dir), task_formats=["PairWise", "BestOfN"], model_path=tokenizer_dir
@@ -94,13 +97,12 @@ def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: s
                 official.append(sample)
     assert len(official) == len(ours), f"{len(official)} official rows vs {len(ours)} ours"
     for theirs, mine in zip(official, ours, strict=True):
-        where = f"{mine.task_file} row {mine.row_index}"
-        assert (theirs["subset"], theirs["index"]) == (mine.task_file, mine.row_index), where
-        assert theirs["shuffled_order"] == mine.order, where
-        text = tokenizer.apply_chat_template(
-            mine.messages(), tokenize=False, add_generation_prompt=True, enable_thinking=False
-        )
-        assert theirs["input_text"] == text, f"{where}: prompt text differs"
+        where = f"{mine['task_file']} row {mine['row_index']}"
+        assert (theirs["subset"], theirs["index"]) == (mine["task_file"], mine["row_index"]), where
+        assert theirs["shuffled_order"] == mine["order"], where
+        prompt = renderer.render(mine["system_prompt"], mine["user_prompt"])
+        assert theirs["input_text"] == prompt.text, f"{where}: prompt text differs"
+        assert prompt.sha256() == mine["prompt_sha256"], f"{where}: the prompt sent is not the one measured"
     return len(ours)
 
 

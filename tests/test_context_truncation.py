@@ -17,25 +17,28 @@ import pytest
 
 transformers = pytest.importorskip("transformers")
 
+from support.lm_eval_task import ChatLM  # noqa: E402
 from support.tiny_models import build_tokenizer  # noqa: E402
 
 from longrm_tasks.constants import TASK_FILES  # noqa: E402
-from longrm_tasks.context_truncation import (  # noqa: E402
+from longrm_tasks.data import BenchmarkData, load_sample  # noqa: E402
+from longrm_tasks.items import judge_items  # noqa: E402
+from longrm_tasks.options import OptionError, RunOptions, truncation_mode  # noqa: E402
+from longrm_tasks.prep_cache import cache_dir, cached  # noqa: E402
+from longrm_tasks.prompts import system_prompt, user_prompt_frame  # noqa: E402
+from longrm_tasks.rendering import Renderer  # noqa: E402
+from longrm_tasks.run import settle_judge_docs  # noqa: E402
+from longrm_tasks.synthetic import generate_rows  # noqa: E402
+from longrm_tasks.truncation.budgets import BudgetError, prompt_budget  # noqa: E402
+from longrm_tasks.truncation.context import (  # noqa: E402
     ContextTruncationError,
     ContextTruncator,
     CutJob,
     _Text,
     byte_length_table,
-    context_judge_docs,
-    prompt_budget,
     protected_spans,
-    truncation_mode,
     truncation_summary,
 )
-from longrm_tasks.data import BenchmarkData, load_sample  # noqa: E402
-from longrm_tasks.items import judge_items  # noqa: E402
-from longrm_tasks.prep_cache import cache_dir, cached  # noqa: E402
-from longrm_tasks.synthetic import generate_rows  # noqa: E402
 
 BUDGET = 8192
 LONG = {"128k": 120_000}
@@ -52,9 +55,21 @@ def long_data() -> BenchmarkData:
     return BenchmarkData(rows=rows, source="synthetic-128k")
 
 
+def context_docs(tokenizer: Any, data: BenchmarkData, budget: int) -> list[dict[str, Any]]:
+    """Judge documents of ``data`` settled in context mode for a ChatML judge."""
+    docs = [item.to_doc() for item in judge_items(data)]
+    options = RunOptions(truncation="context", context_budget=budget, cache_dir="off")
+    return settle_judge_docs(docs, Renderer(tokenizer), options)[0]
+
+
+def frame(truncator: ContextTruncator, slots: list[str]) -> Any:
+    """The frame of a pairwise judge prompt with these responses, around its context."""
+    return truncator.frame(system_prompt("PairWise", 2), *user_prompt_frame(slots))
+
+
 @pytest.fixture(scope="module")
 def cut_docs(tokenizer: Any, long_data: BenchmarkData) -> list[dict[str, Any]]:
-    return context_judge_docs(long_data, truncator=ContextTruncator(tokenizer, BUDGET))
+    return context_docs(tokenizer, long_data, BUDGET)
 
 
 def _tokens(tokenizer: Any, text: str) -> int:
@@ -117,7 +132,9 @@ def test_no_instruction_or_response_text_is_lost_on_128k_rows(
         last_paragraph = context.rsplit("\n\n", 1)[-1]
         assert kept.endswith(last_paragraph)
         # What each sample records.
-        assert doc["context_cut"] and doc["truncation"] == "cut" and doc["within_budget"]
+        # A context cut is not the parity cut: ``truncation`` keeps the parity status.
+        assert doc["context_cut"] and doc["truncation"] == "none" and doc["within_budget"]
+        assert doc["system_placement"] == "system"
         assert doc["question_kept"] and doc["truncation_mode"] == "context"
         assert doc["context_tokens"] == _tokens(tokenizer, context)
         assert doc["context_tokens_kept"] < doc["context_tokens"]
@@ -146,7 +163,7 @@ def test_short_rows_are_left_exactly_as_parity_shows_them(
 def test_token_boundaries_by_bytes_and_by_windows(tokenizer: Any) -> None:
     rng = random.Random(3)
     words = ["Søren", "Zoë", "naïve", "数据", "[[A]]", "{question}", "def f(x):\n    return x", "42", "\n\n"]
-    truncator = ContextTruncator(tokenizer, 1000)
+    truncator = ContextTruncator(Renderer(tokenizer), 1000)
     table = byte_length_table(truncator.backend)
     assert table is not None  # a byte-level BPE tokenizer
     for text in (" ".join(rng.choice(words) for _ in range(4000)), "plain ascii text, " * 3000):
@@ -179,9 +196,8 @@ def test_question_first_layout_protects_the_head(tokenizer: Any) -> None:
     body = " ".join(f"Filler sentence number {i} about the harbour town." for i in range(3000))
     context = f"{question}\n\n{body}"
     assert protected_spans(context, question) == (len(question), None, True)
-    truncator = ContextTruncator(tokenizer, 900)
-    frame = truncator.frame("PairWise", ["Answer one.", "Answer two."])
-    cut = truncator.cut(CutJob(context, [frame], question))
+    truncator = ContextTruncator(Renderer(tokenizer), 900)
+    cut = truncator.cut(CutJob(context, [frame(truncator, ["Answer one.", "Answer two."])], question))
     assert cut.cut and cut.within_budget and cut.question_kept
     assert cut.context.startswith(question)
     assert max(cut.prompt_tokens) <= 900
@@ -191,42 +207,49 @@ def test_marker_and_over_budget_rows(tokenizer: Any) -> None:
     context = (
         " ".join(f"Sentence {i} of the report." for i in range(4000)) + "\n\nQuestion: what was decided?"
     )
-    marked = ContextTruncator(tokenizer, 1200, marker="\n[...]\n")
-    frame = marked.frame("PairWise", ["A short answer.", "Another short answer."])
-    cut = marked.cut(CutJob(context, [frame], "what was decided?"))
+    marked = ContextTruncator(Renderer(tokenizer), 1200, marker="\n[...]\n")
+    framed = frame(marked, ["A short answer.", "Another short answer."])
+    cut = marked.cut(CutJob(context, [framed], "what was decided?"))
     assert cut.context.count("[...]") == 1 and cut.within_budget and max(cut.prompt_tokens) <= 1200
     # Responses alone longer than the budget: the context shrinks to the question, nothing else goes.
     long_answer = "word " * 3000
-    tight = ContextTruncator(tokenizer, 1200)
-    frame = tight.frame("PairWise", [long_answer, "short"])
-    cut = tight.cut(CutJob(context, [frame], "what was decided?"))
+    tight = ContextTruncator(Renderer(tokenizer), 1200)
+    cut = tight.cut(CutJob(context, [frame(tight, [long_answer, "short"])], "what was decided?"))
     assert cut.cut and not cut.within_budget and cut.question_kept
     assert cut.context.endswith("Question: what was decided?")
 
 
 def test_budget_and_mode_options(tokenizer: Any) -> None:
-    assert prompt_budget({"max_length": 8192}, 2048) == 6144
-    assert prompt_budget({"max_model_len": 32768}, 2048) == 30720
-    assert prompt_budget({"max_length": 8192, "context_budget": 5000}, 2048) == 5000
+    def budget(options: dict[str, Any], context_length: int | None = None, tok: Any = None) -> int:
+        return prompt_budget(RunOptions.from_mapping(options), context_length, tok)
+
+    assert budget({"max_length": 8192}) == 6144
+    assert budget({"max_model_len": 32768}) == 30720
+    assert budget({"max_length": "8192", "max_gen_toks": 1000}) == 7192
+    assert budget({"max_length": 8192, "context_budget": 5000}) == 5000
+    assert budget({}, context_length=4096) == 2048  # the backend's own context length
+    assert budget({"max_length": 8192}, context_length=4096) == 6144  # the option wins
     tokenizer.model_max_length = 4096
     try:
-        assert prompt_budget({}, 1024, tokenizer) == 3072
+        assert budget({"max_gen_toks": 1024}, tok=tokenizer) == 3072
     finally:
         tokenizer.model_max_length = int(1e30)
-    with pytest.raises(ContextTruncationError, match="max_length"):
-        prompt_budget({}, 2048, tokenizer)
-    with pytest.raises(ContextTruncationError, match="no room"):
-        prompt_budget({"max_length": 1000}, 2048)
+    with pytest.raises(BudgetError, match="max_length"):
+        budget({}, tok=tokenizer)
+    with pytest.raises(BudgetError, match="no room"):
+        budget({"max_length": 1000})
+    with pytest.raises(OptionError, match="max_length"):
+        budget({"max_length": "8k"})
     assert truncation_mode({}) == "parity"
     assert truncation_mode({"truncation": True}) == "parity"  # lm-eval's own hf flag
     assert truncation_mode({"truncation": "Context"}) == "context"
-    with pytest.raises(ContextTruncationError, match="one of"):
+    with pytest.raises(OptionError, match="one of"):
         truncation_mode({"truncation": "middle"})
 
 
 def test_slow_tokenizer_is_refused() -> None:
     with pytest.raises(ContextTruncationError, match="fast"):
-        ContextTruncator(object(), 1000)
+        ContextTruncator(Renderer(object()), 1000)
 
 
 def test_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -242,7 +265,8 @@ def test_cache_round_trip_and_off_switch(tmp_path: Path, monkeypatch: pytest.Mon
     assert cached(folder, "judge", {"budget": 2}, build)[1] is False
     assert len(calls) == 2
     entries = sorted(folder.glob("judge-*.json"))
-    assert len(entries) == 2 and all(json.loads(e.read_text("utf-8"))["key"] for e in entries)
+    assert len(entries) == 2
+    assert all(json.loads(e.read_text("utf-8").split("\n", 1)[0])["key"] for e in entries)
     monkeypatch.setenv("LONGRM_CACHE_DIR", "off")
     assert cache_dir() is None
     assert cache_dir({"cache_dir": str(folder)}) == folder
@@ -263,11 +287,14 @@ def test_lm_eval_task_selects_context_mode_and_records_it(
     budget = 1600  # the tiny tokenizer's sample prompts run 1,200-2,100 tokens
     meta = {"truncation": "context", "context_budget": budget, "tokenizer": str(tmp_path / "tok")}
 
-    def load(metadata: dict[str, Any]) -> Any:
+    def settled(metadata: dict[str, Any]) -> Any:
         manager = TaskManager(include_path=str(task_yaml_dir()), include_defaults=False, metadata=metadata)
-        return manager.load(["longrewardbench_sample"])["tasks"]["longrewardbench_sample"]
+        task = manager.load(["longrewardbench_sample"])["tasks"]["longrewardbench_sample"]
+        lm = ChatLM(tokenizer)
+        task.build_all_requests(apply_chat_template=True, chat_template=lm.apply_chat_template)
+        return task
 
-    task = load(meta)
+    task = settled(meta)
     docs = list(task.test_docs())
     provenance = task.config.metadata["longrm"]
     assert provenance["truncation_mode"] == "context"
@@ -277,17 +304,20 @@ def test_lm_eval_task_selects_context_mode_and_records_it(
     assert any(doc["context_cut"] for doc in docs) and not all(doc["context_cut"] for doc in docs)
     for doc in docs:
         assert doc["within_budget"] and _tokens(tokenizer, _rendered(tokenizer, doc)) <= budget
-    # Same keys as parity mode: context mode adds no metric of its own.
-    parity = load({})
-    assert list(task._metric_fn_list) == list(parity._metric_fn_list)
-    assert "context_cut" not in next(iter(parity.test_docs()))
+        assert doc["truncation"] == "none"  # parity status; the cut is counted as context_cut
+    # Context mode adds exactly one metric, its own: context_cut.
+    parity = settled({})
+    assert list(task._metric_fn_list) == [*parity._metric_fn_list, "context_cut"]
+    assert not any(doc["context_cut"] for doc in parity.test_docs())
     assert [doc["uid"] for doc in parity.test_docs()] == [doc["uid"] for doc in docs]
+    # The requests carry exactly the settled prompts.
+    assert [instance.arguments[0] for instance in task.instances] == [_rendered(tokenizer, d) for d in docs]
     # A second preparation is read back from the cache, identical.
-    again = load(meta)
+    again = settled(meta)
     assert again.config.metadata["longrm"]["context_truncation"]["cache"] == "hit"
     assert list(again.test_docs()) == docs
 
 
 def test_sample_without_long_rows_is_never_cut(tokenizer: Any) -> None:
-    docs = context_judge_docs(load_sample(), truncator=ContextTruncator(tokenizer, 20_000))
+    docs = context_docs(tokenizer, load_sample(), 20_000)
     assert docs and not any(doc["context_cut"] for doc in docs)

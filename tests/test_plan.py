@@ -13,7 +13,6 @@ pytest.importorskip("transformers")
 
 from support.tiny_models import build_tokenizer
 
-from longrm_tasks.context_truncation import ContextTruncator
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items, reward_items
 from longrm_tasks.plan import (
@@ -25,6 +24,8 @@ from longrm_tasks.plan import (
     plan_main,
     rm_costs,
 )
+from longrm_tasks.rendering import Renderer
+from longrm_tasks.truncation.context import ContextTruncator
 
 BUDGET = 1600
 AUDIT = "audit (cut at the parity threshold)"
@@ -37,7 +38,7 @@ def tokenizer() -> Any:
 
 @pytest.fixture(scope="module")
 def counts(tokenizer: Any) -> list[RowCounts]:
-    return measure_rows(load_sample(), ContextTruncator(tokenizer, BUDGET), progress=False)
+    return measure_rows(load_sample(), ContextTruncator(Renderer(tokenizer), BUDGET), progress=False)
 
 
 def _tokens(tokenizer: Any, text: str) -> int:

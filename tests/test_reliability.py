@@ -274,21 +274,3 @@ def test_yaml_hooks_resolve_only_inside_this_package():
     assert targets and all(target.startswith("longrm_tasks.") for target in targets), targets
 
 
-def test_no_trust_remote_code_by_default(monkeypatch):
-    import inspect
-
-    from longrm_tasks.adapters.lm_eval.reward_model import RewardModelLM
-    from longrm_tasks.truncation import load_truncator
-
-    assert inspect.signature(RewardModelLM.__init__).parameters["trust_remote_code"].default is False
-    seen: dict[str, Any] = {}
-
-    def fake_from_pretrained(name, **kwargs):
-        seen.update(kwargs)
-        raise OSError("not needed")
-
-    import transformers
-
-    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", fake_from_pretrained)
-    assert load_truncator({"pretrained": "some/model"}, lambda note: None) is None
-    assert seen["trust_remote_code"] is False

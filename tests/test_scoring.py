@@ -100,6 +100,7 @@ EXPECTED = {
     "truncated": 3 / 15,
     "trunc_unchecked": 2 / 15,
     "empty_output": 0.0,  # ScoredSample's default: no sample above had an empty output
+    "context_cut": 0.0,  # likewise: no context-only cut (a parity cut is counted in "truncated" only)
 }
 
 

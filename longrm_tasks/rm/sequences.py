@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..truncation import parity_cut
+from ..truncation.parity import parity_cut
 
 
 def chat_ids(tokenizer: Any, messages: list[dict[str, str]]) -> list[int]:

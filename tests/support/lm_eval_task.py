@@ -8,6 +8,29 @@ from __future__ import annotations
 
 from typing import Any
 
+
+class ChatLM:
+    """The parts of lm-eval's local ``hf`` model that a task sees when lm-eval builds requests with
+    ``--apply_chat_template`` (its tokenizer, chat-template arguments and context length), without a
+    model behind them."""
+
+    def __init__(self, tokenizer: Any, max_length: int = 1_000_000, **chat_template_args: Any) -> None:
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.chat_template_args = chat_template_args
+        self.enable_thinking = chat_template_args.get("enable_thinking")
+
+    def apply_chat_template(
+        self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
+    ) -> str:
+        return self.tokenizer.apply_chat_template(
+            chat_history,
+            tokenize=False,
+            add_generation_prompt=add_generation_prompt,
+            **self.chat_template_args,
+        )
+
+
 SAMPLE_TASKS = {
     ("PairWise", "BestOfN"): "longrewardbench_sample",
     ("PairWise",): "longrewardbench_pairwise_sample",

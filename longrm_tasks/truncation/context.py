@@ -6,9 +6,10 @@ system prompt, the question, and every response keep their full text. The questi
 the context (the row's ``question`` field; else the last short paragraph) and is never cut.
 
 Token-exact with the model's own fast tokenizer: each long context is tokenized once (in batches,
-without offsets), the head and tail cut points are located by tokenizing small windows whose ids
-are checked against the full tokenization, and the final prompt of every cut row is tokenized to
-prove it fits (shrinking the cut when a join merges differently).
+without offsets), the head and tail cut points are located from the tokens' byte lengths (byte-level
+BPE) or by tokenizing small windows whose ids are checked against the full tokenization, and the final
+prompt of every cut row is tokenized to prove it fits (shrinking the cut when a join merges differently).
+Prompts are rendered by :mod:`longrm_tasks.rendering`, so what is measured is what is sent.
 """
 
 from __future__ import annotations
@@ -18,23 +19,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .constants import LENGTH_BUCKETS, TASK_TYPES
-from .data import BenchmarkData
-from .errors import LongRMError
-from .items import _row_fields, presented_rows
-from .order import presented_slots
-from .prompts import context_text, system_prompt, user_prompt
-from .truncation import CUT, NOT_CUT, ParityTruncator
+from ..constants import LENGTH_BUCKETS
+from ..errors import LongRMError
+from ..rendering import Renderer
+from .tokenizers import fast_backend, tokenizer_fingerprint
 
-PARITY_MODE, CONTEXT_MODE = "parity", "context"
-TRUNCATION_MODES = (PARITY_MODE, CONTEXT_MODE)
-#: Options read from ``--metadata`` / ``model_args`` (see :func:`truncator_from_options`).
-MODE_KEY, MAX_LENGTH_KEYS, BUDGET_KEY, MARKER_KEY = (
-    "truncation",
-    ("max_length", "max_model_len"),
-    "context_budget",
-    "truncation_marker",
-)
 DEFAULT_HEAD_SHARE = 0.5
 #: Totals this close to the budget are checked by tokenizing the rendered prompt exactly.
 NEAR_MARGIN = 16
@@ -42,26 +31,11 @@ NEAR_MARGIN = 16
 TAIL_PARAGRAPH_CHARS = 2000
 #: A question's line is protected from its start when the question begins this close to it.
 LEAD_IN_CHARS = 200
-_SENTINEL = "\ue000LONGRM-CONTEXT\ue000"
 _MAX_ATTEMPTS = 8
 
 
 class ContextTruncationError(LongRMError):
     """Context-only truncation cannot be set up (no fast tokenizer, no budget)."""
-
-
-def truncation_mode(options: Mapping[str, Any]) -> str:
-    """The truncation mode named in harness options (``parity`` unless ``truncation: context``).
-
-    A boolean ``truncation`` is lm-eval's own ``hf`` model argument, not a mode: parity then.
-    """
-    value = options.get(MODE_KEY)
-    if value is None or isinstance(value, bool):
-        return PARITY_MODE
-    mode = str(value).strip().lower()
-    if mode not in TRUNCATION_MODES:
-        raise ContextTruncationError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, got {mode!r}")
-    return mode
 
 
 @dataclass(frozen=True)
@@ -263,22 +237,26 @@ class ContextTruncator:
 
     def __init__(
         self,
-        tokenizer: Any,
+        renderer: Renderer,
         budget: int,
         *,
         head_share: float = DEFAULT_HEAD_SHARE,
         marker: str = "",
     ) -> None:
-        backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
-        if backend is None or not hasattr(backend, "encode_batch"):
+        tokenizer = renderer.tokenizer
+        backend = fast_backend(tokenizer)
+        if backend is None:
             raise ContextTruncationError(
                 "context truncation needs a fast (Rust) tokenizer; "
                 f"{type(tokenizer).__name__} is not one (load it with use_fast=True)"
             )
+        if not renderer.knows_text:
+            raise ContextTruncationError(
+                "context truncation needs the prompt text (the model's chat template)"
+            )
         if not 0.0 <= head_share <= 1.0:
             raise ContextTruncationError(f"head_share must lie in [0, 1], got {head_share}")
-        self.tokenizer, self.backend = tokenizer, backend
-        self.renderer = ParityTruncator(tokenizer)
+        self.tokenizer, self.backend, self.renderer = tokenizer, backend, renderer
         counter = getattr(tokenizer, "num_special_tokens_to_add", None)
         #: Special tokens a backend may add when encoding the prompt (BOS): kept free.
         self.reserve = int(counter(pair=False)) if callable(counter) else 0
@@ -306,13 +284,10 @@ class ContextTruncator:
         return [encoding.ids for encoding in self._batch(list(texts), add_special_tokens=False)]
 
     # -- prompts -----------------------------------------------------------------------------
-    def frame(self, tasktype: str, slots: Sequence[str]) -> Frame:
-        """The judge prompt of a row presented as ``slots``, split around its context."""
-        messages = [
-            {"role": "system", "content": system_prompt(tasktype, len(slots))},
-            {"role": "user", "content": user_prompt(_SENTINEL, slots)},
-        ]
-        prefix, suffix = self.renderer.render(messages).split(_SENTINEL)
+    def frame(self, system: str, before: str, after: str) -> Frame:
+        """The rendered judge prompt around a context that sits between ``before`` and ``after`` in the
+        user message."""
+        prefix, suffix = self.renderer.frame(system, before, after)
         return Frame(prefix, suffix, self.count(prefix) + self.count(suffix))
 
     def _exact(self, frames: Sequence[Frame], context: str) -> list[int]:
@@ -387,6 +362,7 @@ class ContextTruncator:
             self._tokenizer_sha256 = tokenizer_fingerprint(self.tokenizer)
         return {
             "tokenizer_sha256": self._tokenizer_sha256,
+            "rendering": self.renderer.provenance(),
             "budget": self.budget,
             "reserve": self.reserve,
             "head_share": self.head_share,
@@ -394,96 +370,11 @@ class ContextTruncator:
         }
 
 
-def tokenizer_fingerprint(tokenizer: Any) -> str:
-    """sha256 of a fast tokenizer's full definition and chat template."""
-    import hashlib
-
-    backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)
-    digest = hashlib.sha256()
-    digest.update(backend.to_str().encode("utf-8") if backend is not None else repr(tokenizer).encode())
-    digest.update(b"\x00" + str(getattr(tokenizer, "chat_template", None) or "").encode("utf-8"))
-    digest.update(b"\x00" + type(tokenizer).__name__.encode("utf-8"))
-    return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------------------------
-# Options → truncator
-# --------------------------------------------------------------------------------------------
-
-
-def load_tokenizer(options: Mapping[str, Any]) -> Any:
-    """The tokenizer named in harness options: ``tokenizer``, else ``pretrained`` (+ ``gguf_file``)."""
-    name = options.get("tokenizer") or options.get("pretrained")
-    if not name:
-        raise ContextTruncationError(
-            "context truncation needs the model's tokenizer: pass tokenizer=... (or pretrained=...) "
-            "in model_args or --metadata"
-        )
-    kwargs: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
-    if not options.get("tokenizer") and options.get("gguf_file"):
-        kwargs["gguf_file"] = options["gguf_file"]
-    try:
-        from transformers import AutoTokenizer
-
-        return AutoTokenizer.from_pretrained(str(name), **kwargs)
-    except Exception as error:  # any loading failure: the user asked for this mode, so stop here
-        raise ContextTruncationError(
-            f"context truncation: cannot load tokenizer {name!r} ({type(error).__name__}: {error})"
-        ) from None
-
-
-def _positive_int(value: Any, key: str) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ContextTruncationError(f"{key} must be a positive integer, got {value!r}") from None
-    if number <= 0:
-        raise ContextTruncationError(f"{key} must be a positive integer, got {value!r}")
-    return number
-
-
-def prompt_budget(options: Mapping[str, Any], max_gen_toks: int, tokenizer: Any = None) -> int:
-    """Prompt tokens allowed: ``context_budget``, else ``max_length`` (or ``max_model_len``, or the
-    tokenizer's ``model_max_length``) minus the generation budget."""
-    if options.get(BUDGET_KEY) is not None:
-        return _positive_int(options[BUDGET_KEY], BUDGET_KEY)
-    max_length = next((options[key] for key in MAX_LENGTH_KEYS if options.get(key) is not None), None)
-    if max_length is None:
-        model_max = getattr(tokenizer, "model_max_length", None)
-        if isinstance(model_max, int) and 0 < model_max < 10_000_000:
-            max_length = model_max
-    if max_length is None:
-        raise ContextTruncationError(
-            "context truncation needs the model's context length: pass max_length=N in model_args or "
-            '--metadata (or "context_budget": N prompt tokens)'
-        )
-    budget = _positive_int(max_length, "max_length") - int(max_gen_toks)
-    if budget <= 0:
-        raise ContextTruncationError(
-            f"max_length {max_length} leaves no room for a prompt after {max_gen_toks} new tokens"
-        )
-    return budget
-
-
-def truncator_from_options(
-    options: Mapping[str, Any], max_gen_toks: int, tokenizer: Any = None
-) -> ContextTruncator:
-    """A :class:`ContextTruncator` configured from ``--metadata`` / ``model_args`` options."""
-    tokenizer = tokenizer if tokenizer is not None else load_tokenizer(options)
-    budget = prompt_budget(options, max_gen_toks, tokenizer)
-    return ContextTruncator(tokenizer, budget, marker=str(options.get(MARKER_KEY) or ""))
-
-
-# --------------------------------------------------------------------------------------------
-# Documents
-# --------------------------------------------------------------------------------------------
-
-
 def cut_fields(truncator: ContextTruncator, cut: ContextCut) -> dict[str, Any]:
-    """Per-document record of a context-only cut (logged with every sample)."""
+    """Per-document record of a context-only cut (logged with every sample). The parity status is not
+    touched: context cuts are counted under their own key, ``context_cut``."""
     return {
-        "truncation": CUT if cut.cut else NOT_CUT,
-        "truncation_mode": CONTEXT_MODE,
+        "truncation_mode": "context",
         "token_budget": truncator.budget,
         "context_tokens": cut.context_tokens,
         "context_tokens_kept": cut.context_tokens_kept,
@@ -503,48 +394,6 @@ def progress_bar(
 
     bar = tqdm(total=total, desc=label, unit="row")
     return bar.update, bar.close
-
-
-def context_judge_docs(
-    data: BenchmarkData,
-    formats: Sequence[str] = TASK_TYPES,
-    truncator: ContextTruncator | None = None,
-    *,
-    progress: bool = False,
-) -> list[dict[str, Any]]:
-    """Judge documents (the fields of :class:`~longrm_tasks.items.JudgeItem` plus the cut record)
-    with context-only truncation, in the official run order."""
-    if truncator is None:
-        raise ContextTruncationError("context_judge_docs needs a ContextTruncator")
-    rows = list(presented_rows(data, formats))
-
-    def jobs() -> Iterator[CutJob]:
-        for task_file, index, row, order in rows:
-            slots = presented_slots(row, order)
-            yield CutJob(
-                context=context_text(row["prompt_template"]),
-                frames=[truncator.frame(row["tasktype"], slots)],
-                question=str(row.get("question") or ""),
-                payload=(task_file, index, row, order, slots),
-            )
-
-    update, close = progress_bar(len(rows), progress, "context truncation")
-    docs = []
-    try:
-        for job, cut in truncator.cut_many(jobs(), progress=update):
-            task_file, index, row, order, slots = job.payload
-            docs.append(
-                {
-                    **_row_fields(task_file, index, row, order),
-                    "system_prompt": system_prompt(row["tasktype"], len(slots)),
-                    "user_prompt": user_prompt(cut.context, slots),
-                    "prompt_tokens": cut.prompt_tokens[0],
-                    **cut_fields(truncator, cut),
-                }
-            )
-    finally:
-        close()
-    return docs
 
 
 def truncation_summary(docs: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
