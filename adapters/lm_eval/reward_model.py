@@ -16,16 +16,14 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.model import LM
 from tqdm import tqdm
 
+from longrm_tasks.options import parse_bool
 from longrm_tasks.rm.scorer import RewardScorer
 from longrm_tasks.rm.sequences import response_sequences
+from longrm_tasks.truncation.tokenizers import load_tokenizer
 
 log = logging.getLogger("longrm_tasks")
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
-
-
-def _flag(value: Any) -> bool:
-    return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
 
 
 class RewardModelLM(LM):
@@ -45,21 +43,21 @@ class RewardModelLM(LM):
     ) -> None:
         super().__init__()
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
 
         if dtype not in _DTYPES:
             raise ValueError(f"longrm-rm: dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
         unused = sorted(set(kwargs) - {"max_batch_size"})
         if unused:
             log.warning("longrm-rm ignores model_args %s", ", ".join(unused))
-        remote = _flag(trust_remote_code)
+        remote = parse_bool(trust_remote_code, "trust_remote_code")
         self.device_name = device or "cuda"
         if self.device_name.startswith("cuda") and not torch.cuda.is_available():
             if device:
                 log.warning("longrm-rm: device %s requested but CUDA is unavailable; using cpu", device)
             self.device_name = "cpu"
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            tokenizer or pretrained, revision=revision, trust_remote_code=remote
+        self.tokenizer = load_tokenizer(
+            tokenizer or pretrained, revision=revision, trust_remote_code=remote, purpose="longrm-rm"
         )
         if not getattr(self.tokenizer, "chat_template", None):
             raise ValueError(
@@ -73,7 +71,7 @@ class RewardModelLM(LM):
         # Scoring never pads (one sequence per forward pass), so the batch size groups documents
         # only and cannot change any reward.
         self.batch_size = int(batch_size) if str(batch_size).isdigit() else 1
-        self.scorer = RewardScorer(self.model, prefix_sharing=_flag(prefix_sharing))
+        self.scorer = RewardScorer(self.model, prefix_sharing=parse_bool(prefix_sharing, "prefix_sharing"))
         self.parity_cut_sequences = 0
 
     def loglikelihood(self, requests: list[Instance], disable_tqdm: bool = False) -> list[tuple[float, bool]]:

@@ -1,212 +1,275 @@
-"""The lm-eval task classes behind every ``longrewardbench*`` task.
+"""The lm-eval task classes behind every ``longrewardbench*`` task: translation between lm-eval and the core.
 
-What varies per task (formats, data source) is in the YAML; rows, orders, prompts, parsing and
-metrics come from the harness-agnostic core, so every harness scores identically by construction.
+What varies per task (formats, data source) is in the YAML. Rows, orders, prompts, rendering,
+truncation, parsing and metrics come from the harness-agnostic core (:mod:`longrm_tasks.run`,
+:mod:`longrm_tasks.scoring`), so every harness scores identically by construction. The judge prompts are
+settled when lm-eval builds its requests, because only then does the task see the model (its tokenizer,
+chat template arguments and context length) and whether ``--apply_chat_template`` is on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import datasets
-import jinja2
 from lm_eval.api.task import ConfigurableTask
 
-from longrm_tasks import __version__
-from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
-from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
-from longrm_tasks.context_truncation import CONTEXT_MODE, context_judge_docs, truncation_mode
-from longrm_tasks.data import BenchmarkData, load_benchmark
+from longrm_tasks.constants import MAX_NEW_TOKENS, TASK_TYPES, TEMPERATURE
 from longrm_tasks.errors import LongRMError, install_excepthook
-from longrm_tasks.integrity import check_integrity
-from longrm_tasks.items import judge_items, reward_items
-from longrm_tasks.prompts import PROMPT_SET_ID, context_text, prompt_set_sha256
+from longrm_tasks.options import CONTEXT_MODE, RunOptions, parse_bool
+from longrm_tasks.prompts import context_text
+from longrm_tasks.rendering import JudgePrompt, Renderer, with_instruction
+from longrm_tasks.run import (
+    JUDGE,
+    REWARD,
+    ModelLimits,
+    PreparedRun,
+    data_cache_parts,
+    limits_for,
+    prepare_run,
+    refuse_empty_output,
+    settle_judge_docs,
+)
 from longrm_tasks.scoring import (
-    BEST_OF_N_METRICS,
-    EMPTY_OUTPUT_METRIC,
+    CONTEXT_CUT_METRIC,
+    JUDGE_EXTRA_METRICS,
+    LOWER_IS_BETTER,
     METRIC_REDUCERS,
-    PAIRWISE_METRICS,
-    PARSE_FAILURE_METRIC,
-    TRUNCATION_METRICS,
     ScoredSample,
     metric_inputs,
-    score_output,
-    score_rewards,
+    metric_keys,
+    score_judged_doc,
+    score_rewarded_doc,
 )
-from longrm_tasks.truncation import load_truncator, plain_layout
+from longrm_tasks.truncation.tokenizers import TokenizerLoadError, tokenizer_from_options
 
 log = logging.getLogger("longrm_tasks")
 install_excepthook()
 
 #: Task options read from the YAML's ``dataset_kwargs`` (prefixed: metadata shares the namespace).
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
-#: User options read from ``--metadata`` (and ``model_args``).
-DATA_DIR_KEY, STRICT_KEY = "data_dir", "strict"
-#: Environment switch for strict mode (same as ``--metadata '{"strict": true}'``).
-STRICT_ENV = "LONGRM_STRICT"
-_LOWER_IS_BETTER = (PARSE_FAILURE_METRIC, *TRUNCATION_METRICS, EMPTY_OUTPUT_METRIC)
+#: Generation settings of every judge task (spec §3): greedy, no stop strings (lm-eval's default
+#: ``"\n\n"`` would cut the judge's explanation), the protocol's budget of new tokens.
+JUDGE_GENERATION: dict[str, Any] = {
+    "until": [],
+    "do_sample": False,
+    "temperature": TEMPERATURE,
+    "max_gen_toks": MAX_NEW_TOKENS,
+}
+USE_CACHE_HINT = (
+    "--use_cache keeps the answered requests, but also caches this empty one: delete the cache file or run "
+    "without strict to score it as unparsed"
+)
+
+MetricSpec = tuple[str, Callable[..., float], bool]
 
 
-def strict_mode(options: dict[str, Any]) -> bool:
-    """Strict mode turns integrity warnings and empty judge outputs into errors."""
-    value = options.get(STRICT_KEY, os.environ.get(STRICT_ENV, ""))
-    return value is True or str(value).lower() in ("1", "true", "yes")
+# --------------------------------------------------------------------------------------------
+# lm-eval's model, as the core needs it
+# --------------------------------------------------------------------------------------------
 
 
-class EmptyJudgeOutputError(LongRMError):
-    """Strict mode: the backend returned no text for a sample (often a swallowed API failure)."""
+def _hf_tokenizer(tokenizer: Any) -> Any | None:
+    """The model's tokenizer when it is a Hugging Face one (vLLM's is too); ``None`` otherwise."""
+    if callable(tokenizer) and callable(getattr(tokenizer, "apply_chat_template", None)):
+        return tokenizer
+    return None
 
 
-def metric_names(formats: list[str], extra: tuple[str, ...]) -> list[str]:
-    """Metrics a task over ``formats`` reports (the headline ``avg`` first, then ``extra``)."""
-    names = ["avg"]
-    if "PairWise" in formats:
-        names += PAIRWISE_METRICS
-    if "BestOfN" in formats:
-        names += BEST_OF_N_METRICS
-    return [*names, *extra]
+def _is_api(lm: Any) -> bool:
+    try:
+        from lm_eval.models.api_models import TemplateAPI
+    except ImportError:  # lm-eval without the API extras
+        return False
+    return isinstance(lm, TemplateAPI)
 
 
-def _doc_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    keys = ("task_file", "tasktype", "subtype", "length_bucket", "order")
-    return {key: doc[key] for key in keys}
+def sends_messages(lm: Any, chat_template: Callable[..., Any] | None) -> bool:
+    """Whether the backend sends chat messages (a server renders them) rather than a prompt text; a
+    completions endpoint always takes text."""
+    if chat_template is None or not _is_api(lm):
+        return False
+    from lm_eval.models.openai_completions import LocalChatCompletion, LocalCompletionsAPI
+
+    if isinstance(lm, LocalCompletionsAPI) and not isinstance(lm, LocalChatCompletion):
+        return False
+    return not isinstance(chat_template([{"role": "user", "content": "probe"}]), str)
 
 
-def judge_sample(doc: dict[str, Any], results: list[str]) -> ScoredSample:
-    """A generative judge's output for one document, scored by the core."""
-    return score_output(results[0], truncation=doc["truncation"], **_doc_fields(doc))[1]
+def renderer_for(lm: Any, apply_chat_template: bool, options: RunOptions) -> Renderer:
+    """The core renderer for lm-eval's model: its own tokenizer and template arguments when it has them
+    (``hf``, ``vllm``, completions with a HF tokenizer), else the tokenizer named in the options."""
+    tokenizer = _hf_tokenizer(getattr(lm, "tokenizer", None))
+    if tokenizer is None:
+        try:
+            tokenizer = tokenizer_from_options(options, purpose="parity truncation")
+        except TokenizerLoadError as error:
+            if options.truncation == CONTEXT_MODE:
+                raise
+            log.warning("%s; parity truncation not applied", error)
+    args = dict(options.chat_template_args)
+    thinking = options.enable_thinking
+    if lm is not None and not _is_api(lm):
+        args.update(getattr(lm, "chat_template_args", None) or {})
+        if getattr(lm, "enable_thinking", None) is not None:
+            thinking = lm.enable_thinking
+    if thinking is not None:
+        args["enable_thinking"] = thinking
+    return Renderer(tokenizer, args, chat=apply_chat_template)
 
 
-def reward_sample(doc: dict[str, Any], results: list[tuple[float, bool]]) -> ScoredSample:
-    """The rewards (one log-likelihood-shaped result per presented slot), scored by the core."""
-    return score_rewards([reward for reward, _ in results], **_doc_fields(doc))[1]
+def model_limits(lm: Any, options: RunOptions, renderer: Renderer) -> ModelLimits:
+    """Local backends know their context length (``hf``: ``max_length``; ``vllm``: ``max_model_len``);
+    API models only through an explicit ``max_length`` option (their default is a placeholder)."""
+    length = None if lm is None or _is_api(lm) else getattr(lm, "max_length", None)
+    return limits_for(options, length if isinstance(length, int) else None, renderer.tokenizer)
 
 
-def process_results(
-    doc: dict[str, Any],
-    results: list[Any],
-    metrics: list[str],
-    to_sample: Callable[[dict[str, Any], list[Any]], ScoredSample],
-    strict: Callable[[], bool] = lambda: False,
-) -> dict[str, Any]:
-    """Per-metric values of one document for the metrics this task reports."""
-    sample = to_sample(doc, results)
-    if sample.empty_output and strict():
-        raise EmptyJudgeOutputError(
-            f"{doc['uid']}: the judge returned no text (a swallowed API failure?); strict mode stops here. "
-            "Fix the backend and rerun (--use_cache keeps the answered requests, but also caches this "
-            "empty one: delete the cache file or run without strict to score it as unparsed)"
-        )
-    values = metric_inputs(sample)
-    return {name: values[name] for name in metrics}
+# --------------------------------------------------------------------------------------------
+# Task classes
+# --------------------------------------------------------------------------------------------
+
+
+def _process_results(task: _LongRewardBenchBase, doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+    values = task.sample_values(doc, results)
+    return {name: values[name] for name in task.metric_names}
 
 
 class _LongRewardBenchBase(ConfigurableTask):
-    """Shared set-up: metric list from the core, data loading, provenance in the results."""
+    """Shared set-up: metric list from the core, data preparation, provenance in the results."""
 
+    #: Documents of this task (``longrm_tasks.run`` kinds).
+    KIND: ClassVar[str]
     #: Metrics beyond the paper's columns that this kind of task reports.
     EXTRA_METRICS: ClassVar[tuple[str, ...]] = ()
-    #: Turns a document and the harness's results into a scored sample.
-    TO_SAMPLE: ClassVar[Callable[[dict[str, Any], list[Any]], ScoredSample]]
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = {key: value for key, value in (config or {}).items() if key != "class"}
+        self.options = RunOptions.from_mapping({**(config.get("metadata") or {})})
         formats = list((config.get("dataset_kwargs") or {}).get(FORMATS_KEY, TASK_TYPES))
         specs = self.metric_specs(formats)
-        names = [name for name, _, _ in specs]
+        self.metric_names = [name for name, _, _ in specs]
         config["metric_list"] = [
             {"metric": name, "aggregation": aggregation, "higher_is_better": higher}
             for name, aggregation, higher in specs
         ]
         self.strict = False
-        config["process_results"] = functools.partial(
-            process_results, metrics=names, to_sample=type(self).TO_SAMPLE, strict=lambda: self.strict
-        )
+        self.prepared: PreparedRun | None = None
+        config["process_results"] = functools.partial(_process_results, self)
         super().__init__(config=config, **kwargs)
 
-    def metric_specs(self, formats: list[str]) -> list[tuple[str, Callable[..., float], bool]]:
+    def extra_metrics(self) -> tuple[str, ...]:
+        return self.EXTRA_METRICS
+
+    def metric_specs(self, formats: list[str]) -> list[MetricSpec]:
         """``(key, aggregation, higher_is_better)`` of every metric this task reports."""
         return [
-            (name, METRIC_REDUCERS[name], name not in _LOWER_IS_BETTER)
-            for name in metric_names(formats, self.EXTRA_METRICS)
+            (name, METRIC_REDUCERS[name], name not in LOWER_IS_BETTER)
+            for name in metric_keys(formats, self.extra_metrics())
         ]
 
-    def build_docs(
-        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Documents for ``formats`` and the task-specific provenance entries."""
+    def to_sample(self, doc: dict[str, Any], results: list[Any]) -> ScoredSample:
+        """The core's scored sample of one document and the harness's results for it."""
         raise NotImplementedError
 
+    def sample_values(self, doc: dict[str, Any], results: list[Any]) -> dict[str, Any]:
+        """Per-metric values of one document (``None`` where it does not count)."""
+        return metric_inputs(self.to_sample(doc, results))
+
     def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        """Load, validate, order and render the rows with the core (no ``datasets`` hub call)."""
+        """Load, validate, order and present the rows with the core (no ``datasets`` hub call)."""
         options = {**(self.config.metadata or {}), **(dataset_kwargs or {})}
         formats = list(options.get(FORMATS_KEY, TASK_TYPES))
-        sample = bool(options.get(SAMPLE_KEY))
-        self.strict = strict_mode(options)
-        data = load_benchmark(options.get(DATA_DIR_KEY), sample=sample)
-        integrity = check_integrity(data, full_set=not sample, strict=self.strict)
-        for problem in integrity.problems:
-            log.warning("%s: %s", self.config.task, problem)
-        docs, extra_provenance = self.build_docs(data, formats, options)
+        sample = parse_bool(options.get(SAMPLE_KEY), SAMPLE_KEY)
+        self.prepared = prepare_run(self.KIND, options, formats=formats, sample=sample)
+        self.options = self.prepared.options
+        self.strict = self.prepared.strict
+        self._set_docs(self.prepared.docs, {})
+
+    def _set_docs(self, docs: list[dict[str, Any]], provenance: dict[str, Any]) -> None:
+        assert self.prepared is not None
         self.dataset = datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
         self.config.metadata = {
             **(self.config.metadata or {}),
-            "longrm": {
-                "package_version": __version__,
-                "prompt_set": PROMPT_SET_ID,
-                "prompt_set_sha256": prompt_set_sha256(),
-                "order_seed": ORDER_SEED,
-                "pinned_hub_revision": HUB_REVISION,
-                "data": data.provenance(),
-                "formats": formats,
-                "integrity": integrity.to_provenance(),
-                "strict": self.strict,
-                **extra_provenance,
-            },
+            "longrm": {**self.prepared.provenance, **provenance},
         }
 
 
-def doc_to_user_prompt(doc: dict[str, Any]) -> str:
-    """The judge's user message (logged by lm-eval; prompts are built in ``fewshot_context``)."""
-    return doc["user_prompt"]
-
-
-def doc_to_order(doc: dict[str, Any]) -> str:
-    """Gold rank of each presented slot, e.g. ``[1, 0]`` (slot B holds the chosen response)."""
-    return str(doc["order"])
-
-
 class LongRewardBenchTask(_LongRewardBenchBase):
-    """Generative-judge task: one request per presented row, scored by the core."""
+    """Generative-judge task: one request per presented row, settled and scored by the core."""
 
-    EXTRA_METRICS = (PARSE_FAILURE_METRIC, EMPTY_OUTPUT_METRIC, *TRUNCATION_METRICS)
-    TO_SAMPLE = judge_sample
+    KIND = JUDGE
+    EXTRA_METRICS = JUDGE_EXTRA_METRICS
+    #: The core function that settles this task's documents for a model.
+    SETTLE: ClassVar[Callable[..., tuple[list[dict[str, Any]], dict[str, Any]]]]
+    SETTLE = staticmethod(settle_judge_docs)
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = dict(config or {})
         config.setdefault("doc_to_text", doc_to_user_prompt)
         config.setdefault("doc_to_target", doc_to_order)
+        config["generation_kwargs"] = {**JUDGE_GENERATION, **(config.get("generation_kwargs") or {})}
+        self.renderer: Renderer = Renderer(chat=False)
+        self.chat_api = False
         super().__init__(config=config, **kwargs)
 
-    def build_docs(
-        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        if truncation_mode(options) == CONTEXT_MODE:  # opt-in: --metadata '{"truncation": "context"}'
-            return context_mode_docs(self.config, data, formats, options, "judge", context_judge_docs)
-        notes: list[str] = []
-        truncator = load_truncator(options, notes.append)
-        for note in notes:
-            log.warning("%s: %s", self.config.task, note)
-        docs = [item.to_doc() for item in judge_items(data, formats, truncator)]
-        tokenizer = getattr(truncator, "tokenizer", None)
-        return docs, {
-            "parity_truncation": "applied" if truncator else f"not applied ({'; '.join(notes)})",
-            "truncation_tokenizer": getattr(tokenizer, "name_or_path", None),
-        }
+    def extra_metrics(self) -> tuple[str, ...]:
+        context = self.options.truncation == CONTEXT_MODE
+        return (*self.EXTRA_METRICS, *((CONTEXT_CUT_METRIC,) if context else ()))
+
+    def to_sample(self, doc: dict[str, Any], results: list[Any]) -> ScoredSample:
+        sample = score_judged_doc(doc, results[0])[1]
+        refuse_empty_output(sample.empty_output, doc["uid"], self.strict, USE_CACHE_HINT)
+        return sample
+
+    def build_all_requests(self, **kwargs: Any) -> None:
+        """Settle the prompts of the documents lm-eval will send (rendering, truncation, length check)
+        for the model behind ``chat_template``, then let lm-eval build the requests."""
+        assert self.prepared is not None
+        chat_template = kwargs.get("chat_template")
+        lm = getattr(chat_template, "__self__", None)
+        budget = (self.config.generation_kwargs or {}).get("max_gen_toks", MAX_NEW_TOKENS)
+        options = dataclasses.replace(self.options, max_gen_toks=int(budget))
+        self.renderer = renderer_for(lm, bool(kwargs.get("apply_chat_template")), options)
+        self.chat_api = sends_messages(lm, chat_template)
+        docs = self.prepared.docs
+        instruction = kwargs.pop("system_instruction", None)
+        if instruction:
+            log.warning(
+                "%s: --system_instruction is prepended to the judge prompt (not parity)", self.config.task
+            )
+            docs = [
+                {**doc, "system_prompt": with_instruction(doc["system_prompt"], instruction)} for doc in docs
+            ]
+        indices = None
+        if not kwargs.get("cache_requests"):
+            self._set_docs(docs, {})
+            indices = [doc_id for doc_id, _ in self.doc_iterator(
+                rank=kwargs.get("rank", 0), limit=kwargs.get("limit"), samples=kwargs.get("samples"),
+                world_size=kwargs.get("world_size", 1),
+            )]  # fmt: skip
+        settled, provenance = type(self).SETTLE(
+            docs,
+            self.renderer,
+            options,
+            limits=model_limits(lm, options, self.renderer),
+            indices=indices,
+            cache_parts=data_cache_parts(self.prepared),
+            progress=True,
+        )
+        self._set_docs(settled, provenance)
+        super().build_all_requests(**kwargs)
+
+    def prompts_for(self, doc: dict[str, Any]) -> list[JudgePrompt]:
+        """The settled prompt of each request of ``doc`` (one for a judge task)."""
+        prompt = self.renderer.render(doc["system_prompt"], doc["user_prompt"])
+        if doc.get("prompt_sha256") and prompt.sha256() not in (None, doc["prompt_sha256"]):
+            raise LongRMError(f"{doc['uid']}: the prompt to send differs from the prompt measured")
+        return [prompt]
 
     def fewshot_context(
         self,
@@ -217,45 +280,38 @@ class LongRewardBenchTask(_LongRewardBenchBase):
         fewshot_as_multiturn: bool = False,
         chat_template: Any = None,
         gen_prefix: str | None = None,
-    ) -> str:
-        """System prompt as a real system message under a chat template; plain layout otherwise."""
+    ) -> Any:
+        """The settled prompt: its text for text backends, its messages for chat APIs."""
         if num_fewshot:
             raise ValueError(f"{self.config.task} is zero-shot by definition; drop --num_fewshot")
-        system = doc["system_prompt"]
-        if system_instruction:
-            log.warning(
-                "%s: --system_instruction is prepended to the judge prompt (not parity)", self.config.task
-            )
-            system = system_instruction + "\n\n" + system
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": doc["user_prompt"]}]
-        if not (apply_chat_template and chat_template):
-            return plain_layout(messages)
-        return render_chat(chat_template, messages)
+        contexts = []
+        for prompt in self.prompts_for(doc):
+            if self.chat_api and chat_template is not None:
+                contexts.append(chat_template(prompt.message_list()))
+            else:
+                contexts.append(prompt.text)
+        return contexts[0] if len(contexts) == 1 else contexts
+
+    def construct_requests(self, doc: dict[str, Any], ctx: Any, **kwargs: Any) -> Any:
+        """lm-eval's requests; chat APIs get the template arguments (e.g. ``enable_thinking``) when the
+        model's template reads them, so the server renders what was measured."""
+        instances = super().construct_requests(doc=doc, ctx=ctx, **kwargs)
+        if self.chat_api and self.renderer.thinking_switch():
+            for instance in instances if isinstance(instances, list) else [instances]:
+                context, generation = instance.arguments
+                generation = {**generation, "chat_template_kwargs": self.renderer.template_args}
+                instance.arguments = (context, generation)
+        return instances
 
 
-def render_chat(chat_template: Any, messages: list[dict[str, str]]) -> str:
-    """Apply the model's chat template like the official evaluator (``enable_thinking=False``).
+def doc_to_user_prompt(doc: dict[str, Any]) -> str:
+    """The judge's user message (logged by lm-eval; prompts are built in ``fewshot_context``)."""
+    return doc["user_prompt"]
 
-    For local HF-tokenizer backends the tokenizer is called directly so thinking can be turned off
-    (a user's own ``enable_thinking`` in model_args wins); a template that rejects the system role
-    gets the system prompt merged into the user turn. API backends get the messages as they are.
-    """
-    lm = getattr(chat_template, "__self__", None)
-    tokenizer = getattr(lm, "tokenizer", None)
-    template_args = getattr(lm, "chat_template_args", None)
-    if tokenizer is None or template_args is None or not getattr(tokenizer, "chat_template", None):
-        return chat_template(messages)
-    args = {"enable_thinking": False, **template_args}
-    if getattr(lm, "enable_thinking", None) is not None:
-        args["enable_thinking"] = lm.enable_thinking
-    try:
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True, **args)
-    except jinja2.exceptions.TemplateError:
-        merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
-        log.warning(
-            "chat template rejects a system message: merged the judge instructions into the user turn"
-        )
-        return tokenizer.apply_chat_template(merged, tokenize=False, add_generation_prompt=True, **args)
+
+def doc_to_order(doc: dict[str, Any]) -> str:
+    """Gold rank of each presented slot, e.g. ``[1, 0]`` (slot B holds the chosen response)."""
+    return str(doc["order"])
 
 
 def doc_to_context(doc: dict[str, Any]) -> str:
@@ -281,7 +337,7 @@ class LongRewardBenchRMTask(_LongRewardBenchBase):
     LM's summed log-probability of the response given the conversation: an implicit reward.
     """
 
-    TO_SAMPLE = reward_sample
+    KIND = REWARD
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         config = dict(config or {})
@@ -291,8 +347,7 @@ class LongRewardBenchRMTask(_LongRewardBenchBase):
         config.setdefault("target_delimiter", "")
         super().__init__(config=config, **kwargs)
 
-    def build_docs(
-        self, data: BenchmarkData, formats: list[str], options: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        docs = [item.to_doc() for item in reward_items(data, formats)]
-        return docs, {"parity_truncation": "applied by the longrm-rm backend per sequence (spec §6)"}
+    def to_sample(self, doc: dict[str, Any], results: list[Any]) -> ScoredSample:
+        """The rewards (one log-likelihood-shaped result per presented slot), scored by the core."""
+        rewards: Sequence[float] = [reward for reward, _ in results]
+        return score_rewarded_doc(doc, rewards)[1]
