@@ -27,7 +27,7 @@ datasets = [*longrewardbench_sample_datasets]
 models = [
     # A local Hugging Face judge, rendered like the official evaluator (real system message,
     # enable_thinking=False, greedy). max_seq_len: the model's real context; prompts longer than it stop
-    # the run with an explicit error (see the dataset configs' over_length).
+    # the run with an explicit error (see the dataset configs' truncation option).
     dict(
         type=HuggingFaceChatJudge,
         abbr="qwen3-8b-hf",

@@ -1,81 +1,74 @@
-"""OpenCompass dataset: every Long-RewardBench row as presented to the judge, rendered by the core.
+"""OpenCompass datasets: every Long-RewardBench row as presented, prepared by the core (``longrm_tasks.run``).
 
-``load()`` returns the full system and user messages (columns ``system_prompt`` and ``user_prompt``),
-so no context ever goes through OpenCompass's ``{column}`` substitution; rows come in the official run
-order (spec §2) with the gold rank of each presented slot (``order``).
+``load()`` returns the core's documents (for judges: the full system and user messages, so no context ever
+goes through OpenCompass's ``{column}`` substitution), in the official run order (spec §2), with the gold
+rank of each presented slot (``order``). The prompt each model finally receives is settled by
+:class:`~.inferencer.LongRMGenInferencer`, which knows the model.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from datasets import Dataset, DatasetInfo
 from opencompass.datasets.base import BaseDataset
-from opencompass.utils import get_logger
 
-from longrm_tasks import __version__
-from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
-from longrm_tasks.data import BenchmarkData, load_benchmark
+from longrm_tasks.constants import TASK_TYPES
 from longrm_tasks.errors import install_excepthook
-from longrm_tasks.integrity import IntegrityReport, check_integrity
-from longrm_tasks.items import judge_items, reward_items
-from longrm_tasks.prompts import PROMPT_SET_ID, context_text, prompt_set_sha256
+from longrm_tasks.options import parse_bool
+from longrm_tasks.run import AUDIT, JUDGE, KINDS, NOCONTEXT, REWARD, prepare_run
 
 install_excepthook()
-logger = get_logger()
 
 SYSTEM_COLUMN = "system_prompt"
 USER_COLUMN = "user_prompt"
-#: Reference column: the row's doc fields as JSON (``uid``, ``task_file``, ``row_index``, ``tasktype``,
-#: ``subtype``, ``length_bucket`` and ``order``, the gold rank of each presented slot), so that a
+#: Reference column: the row's identity and presentation as JSON (``uid``, ``task_file``, ``row_index``,
+#: ``row_id``, ``tasktype``, ``subtype``, ``length_bucket``, ``order``, for audits ``orders``), so that a
 #: predictions file alone says what each prediction is judged against.
 GOLD_COLUMN = "gold"
-DOC_FIELDS = ("uid", "task_file", "row_index", "row_id", "tasktype", "subtype", "length_bucket", "order")
-#: Environment switch for strict mode (as in the lm-eval tasks).
-STRICT_ENV = "LONGRM_STRICT"
-#: Length of ``"[User Question]\n" + question`` inside the user message (the part an over-length
-#: cut may shorten; the responses after it are never cut).
-CONTEXT_END_COLUMN = "context_end"
-#: ``reader_cfg`` every Long-RewardBench dataset config uses.
+GOLD_FIELDS = ("uid", "task_file", "row_index", "row_id", "tasktype", "subtype", "length_bucket", "order")
+#: ``reader_cfg`` of the judge datasets (the inferencer reads the documents' own columns).
 READER_CFG: dict[str, Any] = {"input_columns": [SYSTEM_COLUMN, USER_COLUMN], "output_column": GOLD_COLUMN}
-
-_QUESTION_PREFIX = "[User Question]\n"
-
-
-def strict_mode(value: Any = None) -> bool:
-    """Strict mode: an explicit option, else ``$LONGRM_STRICT``."""
-    if value is None:
-        value = os.environ.get(STRICT_ENV, "")
-    return value is True or str(value).lower() in ("1", "true", "yes")
+#: ``reader_cfg`` of the scalar-RM datasets.
+RM_READER_CFG: dict[str, Any] = {"input_columns": ["prompt_template", "slots"], "output_column": GOLD_COLUMN}
 
 
 def provenance_of(dataset: Dataset) -> dict[str, Any]:
-    """What :class:`LongRewardBenchDataset` recorded about its source (empty if unknown)."""
+    """What the dataset recorded about its source (empty if unknown)."""
     try:
         return json.loads(dataset.info.description or "{}")
     except (AttributeError, ValueError):
         return {}
 
 
-def load_checked(
-    formats: list[str], *, sample: bool, data_dir: str | None, strict: bool | None
-) -> tuple[BenchmarkData, IntegrityReport]:
-    """Validated rows of the chosen source, after the lm-eval tasks' integrity checks."""
-    unknown = sorted(set(formats) - set(TASK_TYPES))
-    if unknown or not formats:
-        raise ValueError(f"formats must be a non-empty subset of {list(TASK_TYPES)}, got {formats}")
-    data = load_benchmark(data_dir, sample=sample)
-    integrity = check_integrity(data, full_set=not sample, strict=strict_mode(strict))
-    for problem in integrity.problems:
-        logger.warning(f"Long-RewardBench: {problem}")
-    return data, integrity
+def load_documents(
+    kind: str, formats: Sequence[str], sample: Any, data_dir: str | None, strict: Any
+) -> Dataset:
+    """The core's documents of ``kind`` as a ``datasets.Dataset``, provenance in its description."""
+    prepared = prepare_run(
+        kind,
+        {"data_dir": data_dir, "strict": strict},
+        formats=formats,
+        sample=parse_bool(sample, "sample"),
+    )
+    rows = []
+    for doc in prepared.docs:
+        gold = {field: doc[field] for field in GOLD_FIELDS}
+        if "orders" in doc:
+            gold["orders"] = doc["orders"]
+        rows.append({**doc, GOLD_COLUMN: json.dumps(gold)})
+    description = json.dumps({**prepared.provenance, "kind": kind}, sort_keys=True)
+    return Dataset.from_list(rows, info=DatasetInfo(description=description))
 
 
 class LongRewardBenchDataset(BaseDataset):
-    """Long-RewardBench for generative judges (one row per presented sample)."""
+    """Long-RewardBench for generative judges (one row per presented sample).
+
+    ``kind``: ``judge`` (the benchmark), or a control: ``audit`` (every presentation order of each row;
+    use with the audit evaluator) or ``nocontext`` (the question instead of the long context).
+    """
 
     @staticmethod
     def load(
@@ -83,45 +76,17 @@ class LongRewardBenchDataset(BaseDataset):
         sample: bool = False,
         data_dir: str | None = None,
         strict: bool | None = None,
+        kind: str = JUDGE,
     ) -> Dataset:
-        """Load, validate, order and render the rows of ``formats``.
+        """Load, validate, order and present the rows of ``formats``.
 
         ``sample=True`` reads the bundled sample; otherwise ``data_dir`` (a folder with the seven
         ``<Task>.jsonl`` files), else ``$LONGRM_DATA_DIR``, else the pinned hub revision. The integrity
-        checks of the lm-eval tasks run too (warnings; errors in strict mode).
+        checks run too (warnings; errors in strict mode: ``strict=True`` or ``$LONGRM_STRICT``).
         """
-        formats = list(formats)
-        data, integrity = load_checked(formats, sample=sample, data_dir=data_dir, strict=strict)
-        rows = []
-        for item in judge_items(data, formats):
-            question = context_text(data.rows[item.task_file][item.row_index]["prompt_template"])
-            doc = {field: getattr(item, field) for field in DOC_FIELDS}
-            doc["order"] = list(item.order)
-            rows.append(
-                {
-                    **doc,
-                    SYSTEM_COLUMN: item.system_prompt,
-                    USER_COLUMN: item.user_prompt,
-                    CONTEXT_END_COLUMN: len(_QUESTION_PREFIX) + len(question),
-                    GOLD_COLUMN: json.dumps(doc),
-                }
-            )
-        provenance = {
-            "package_version": __version__,
-            "prompt_set": PROMPT_SET_ID,
-            "prompt_set_sha256": prompt_set_sha256(),
-            "order_seed": ORDER_SEED,
-            "pinned_hub_revision": HUB_REVISION,
-            "data": data.provenance(),
-            "formats": formats,
-            "integrity": integrity.to_provenance(),
-            "strict": strict_mode(strict),
-        }
-        return Dataset.from_list(rows, info=DatasetInfo(description=json.dumps(provenance, sort_keys=True)))
-
-
-#: ``reader_cfg`` of the scalar-RM datasets (the inferencer reads the columns itself).
-RM_READER_CFG: dict[str, Any] = {"input_columns": ["prompt_template", "slots"], "output_column": GOLD_COLUMN}
+        if kind not in (JUDGE, AUDIT, NOCONTEXT):
+            raise ValueError(f"kind must be one of {[k for k in KINDS if k != REWARD]}, got {kind!r}")
+        return load_documents(kind, formats, sample, data_dir, strict)
 
 
 class LongRewardBenchRMDataset(BaseDataset):
@@ -136,27 +101,4 @@ class LongRewardBenchRMDataset(BaseDataset):
         strict: bool | None = None,
     ) -> Dataset:
         """Load, validate and order the rows of ``formats`` (options as :class:`LongRewardBenchDataset`)."""
-        formats = list(formats)
-        data, integrity = load_checked(formats, sample=sample, data_dir=data_dir, strict=strict)
-        rows = []
-        for item in reward_items(data, formats):
-            doc = {field: getattr(item, field) for field in DOC_FIELDS}
-            doc["order"] = list(item.order)
-            rows.append(
-                {
-                    **doc,
-                    "prompt_template": [dict(message) for message in item.prompt_template],
-                    "slots": list(item.slots),
-                    GOLD_COLUMN: json.dumps(doc),
-                }
-            )
-        provenance = {
-            "package_version": __version__,
-            "order_seed": ORDER_SEED,
-            "pinned_hub_revision": HUB_REVISION,
-            "data": data.provenance(),
-            "formats": formats,
-            "integrity": integrity.to_provenance(),
-            "strict": strict_mode(strict),
-        }
-        return Dataset.from_list(rows, info=DatasetInfo(description=json.dumps(provenance, sort_keys=True)))
+        return load_documents(REWARD, formats, sample, data_dir, strict)

@@ -1,4 +1,4 @@
-"""OpenCompass evaluator: parses and scores judge outputs with the core, aggregates every spec §7 figure.
+"""OpenCompass evaluators: judge outputs (and scalar-RM rewards) scored by the core, every spec §7 figure.
 
 The figures are the core's :func:`~longrm_tasks.scoring.aggregate` (the same reducers the lm-eval tasks
 use, over the samples in the same order), multiplied by ``scale`` (100 by default: OpenCompass's and the
@@ -8,56 +8,50 @@ paper's percent convention; ``scale=1`` gives the fractions lm-eval reports).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from opencompass.openicl.icl_evaluator import BaseEvaluator
 
-from longrm_tasks.constants import BEST_OF_N, PAIRWISE, TASK_TYPES
-from longrm_tasks.errors import LongRMError
+from longrm_tasks.audit import AUDIT_REDUCERS, audit_metric_inputs, audit_metric_keys, audit_sample
+from longrm_tasks.constants import BEST_OF_N, TASK_TYPES
+from longrm_tasks.options import CONTEXT_MODE, strict_mode
+from longrm_tasks.run import placement_counts, refuse_empty_output
 from longrm_tasks.scoring import (
-    BEST_OF_N_METRICS,
-    EMPTY_OUTPUT_METRIC,
-    PAIRWISE_METRICS,
-    PARSE_FAILURE_METRIC,
-    TRUNCATION_METRICS,
+    CONTEXT_CUT_METRIC,
+    EXACT_MATCH_METRICS,
+    EXACT_MATCH_REDUCERS,
+    JUDGE_EXTRA_METRICS,
+    ScoredSample,
     aggregate,
-    score_output,
-    score_rewards,
+    exact_match_inputs,
+    metric_keys,
+    score_judged_doc,
+    score_rewarded_doc,
 )
-from longrm_tasks.truncation import CUT, NOT_CUT, UNCHECKED
+from longrm_tasks.truncation import CUT, UNCHECKED
 
-from .datasets import provenance_of, strict_mode
-from .inferencer import CUT_MIDDLE
+from .datasets import provenance_of
 
-#: Beyond the paper and lm-eval: share of samples whose context was cut to fit (``over_length='middle'``).
-CUT_TO_FIT_METRIC = "cut_to_fit"
-
-
-#: Metrics beyond the paper's columns, as the lm-eval judge tasks report them.
-EXTRA_METRICS = (PARSE_FAILURE_METRIC, EMPTY_OUTPUT_METRIC, *TRUNCATION_METRICS)
+#: Per-sample fields of the details (the lm-eval tasks log the same doc fields).
+DETAIL_FIELDS = ("uid", "row_id", "row_index", "task_file", "tasktype", "subtype", "length_bucket")
+RESUME_HINT = "delete this dataset's predictions file first"
 
 
-class EmptyJudgeOutputError(LongRMError):
-    """Strict mode: the backend returned no text for a sample (often a swallowed API failure)."""
+def _details(doc: Mapping[str, Any], ranks: list[int], sample: ScoredSample, **extra: Any) -> dict[str, Any]:
+    return {
+        **{key: doc[key] for key in DETAIL_FIELDS},
+        "order": list(doc["order"]),
+        "pred": ranks,
+        "score": sample.score,
+        "correct": sample.score == 1.0,
+        "truncation": sample.truncation,
+        **extra,
+    }
 
 
-def metric_names(formats: Sequence[str], extra: Sequence[str] = EXTRA_METRICS) -> list[str]:
-    """Core metrics reported for a dataset over ``formats`` (the lm-eval tasks' keys and order)."""
-    names = ["avg"]
-    if PAIRWISE in formats:
-        names += PAIRWISE_METRICS
-    if BEST_OF_N in formats:
-        names += BEST_OF_N_METRICS
-    return [*names, *extra]
-
-
-class LongRewardBenchEvaluator(BaseEvaluator):
-    """Scores generative-judge outputs (spec §4 parsing, §7 scoring and aggregation).
-
-    Needs the ``truncation`` field that :class:`~.inferencer.LongRMGenInferencer` writes per prediction.
-    In strict mode (``strict=True`` or ``$LONGRM_STRICT``) an empty judge output is an error.
-    """
+class _Evaluator(BaseEvaluator):
+    """Shared: formats, scale, strict mode, per-sample records, and OpenCompass's plain ``details``."""
 
     def __init__(
         self,
@@ -69,7 +63,7 @@ class LongRewardBenchEvaluator(BaseEvaluator):
         super().__init__(pred_postprocessor=pred_postprocessor)
         self.formats = list(formats)
         self.scale = scale
-        self.strict = strict_mode(strict)
+        self.strict = strict_mode({"strict": strict})
 
     def evaluate(self, k: Any, n: int, original_dataset: Any, **score_kwargs: Any) -> dict[str, Any]:
         """OpenCompass's evaluation, with plain per-sample ``details`` (not one-element lists) and the
@@ -88,65 +82,70 @@ class LongRewardBenchEvaluator(BaseEvaluator):
             ]
         return result
 
-    def score(
-        self,
-        predictions: list[Any],
-        references: list[Any],
-        test_set: Any,
-        truncation: list[str | None],
-    ) -> dict[str, Any]:
+    def scaled(self, figures: Mapping[str, float]) -> dict[str, Any]:
+        return {name: value * self.scale for name, value in figures.items()}
+
+
+def _documents(test_set: Any, records: Sequence[Any]) -> list[dict[str, Any]]:
+    """The dataset rows with what the inferencer recorded about each prompt."""
+    return [{**row, **(record or {})} for row, record in zip(test_set, records, strict=True)]
+
+
+class LongRewardBenchEvaluator(_Evaluator):
+    """Scores generative-judge outputs (spec §4 parsing, §7 scoring and aggregation).
+
+    Needs the ``longrm`` record that :class:`~.inferencer.LongRMGenInferencer` writes per prediction. In
+    strict mode (``strict=True`` or ``$LONGRM_STRICT``) an empty judge output is an error.
+    ``exact_match=True`` adds the labelled exact-match best-of-N accuracy (the no-context ablation).
+    """
+
+    def __init__(self, *args: Any, exact_match: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exact_match = exact_match and BEST_OF_N in self.formats
+
+    def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
         """Every metric of this dataset's formats, ``details`` per sample and the data provenance."""
         if len(predictions) != len(test_set):
             return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
-        samples, details = [], []
-        for row, output, status in zip(test_set, predictions, truncation, strict=True):
+        docs = _documents(test_set, longrm)
+        samples, details, exact = [], [], []
+        for doc, output in zip(docs, predictions, strict=True):
             text = output if isinstance(output, str) else ""
-            status = status or UNCHECKED
-            prediction, sample = score_output(
-                text,
-                task_file=row["task_file"],
-                tasktype=row["tasktype"],
-                subtype=row["subtype"],
-                length_bucket=row["length_bucket"],
-                order=row["order"],
-                truncation=status,
-            )
-            if sample.empty_output and self.strict:
-                raise EmptyJudgeOutputError(
-                    f"{row['uid']}: the judge returned no text (a swallowed API failure?); strict mode "
-                    "stops here. Fix the backend and rerun (delete this dataset's predictions file first)"
-                )
+            prediction, sample = score_judged_doc(doc, text)
+            refuse_empty_output(sample.empty_output, doc["uid"], self.strict, RESUME_HINT)
             samples.append(sample)
+            exact.append(exact_match_inputs(doc["tasktype"], doc["subtype"], doc["order"], prediction))
             details.append(
-                {
-                    "uid": row["uid"],
-                    "row_id": row["row_id"],
-                    "row_index": row["row_index"],
-                    "task_file": row["task_file"],
-                    "tasktype": row["tasktype"],
-                    "subtype": row["subtype"],
-                    "length_bucket": row["length_bucket"],
-                    "order": list(row["order"]),
-                    "pred": prediction,
-                    "score": sample.score,
-                    "parsed": sample.parsed,
-                    "empty_output": sample.empty_output,
-                    "correct": sample.score == 1.0,
-                    "truncation": status,
-                    "prediction": text,
-                }
+                _details(
+                    doc,
+                    prediction,
+                    sample,
+                    parsed=sample.parsed,
+                    empty_output=sample.empty_output,
+                    context_cut=sample.context_cut,
+                    system_placement=doc.get("system_placement"),
+                    prompt_sha256=doc.get("prompt_sha256"),
+                    prediction=text,
+                )
             )
-        names = metric_names(self.formats)
-        results: dict[str, Any] = {
-            name: value * self.scale for name, value in aggregate(samples, names).items()
-        }
-        cut = sum(sample.truncation == CUT_MIDDLE for sample in samples)
-        results[CUT_TO_FIT_METRIC] = cut / max(len(samples), 1) * self.scale
+        context = any(doc.get("truncation_mode") == CONTEXT_MODE for doc in docs)
+        names = metric_keys(self.formats, (*JUDGE_EXTRA_METRICS, *((CONTEXT_CUT_METRIC,) if context else ())))
+        results = self.scaled(aggregate(samples, names))
+        if self.exact_match:
+            results |= self.scaled(
+                {key: EXACT_MATCH_REDUCERS[key](v[key] for v in exact) for key in EXACT_MATCH_METRICS}
+            )
+        first = docs[0] if docs else {}
         results["details"] = details
-        statuses = {sample.truncation for sample in samples}
         results["longrm"] = {
             **provenance_of(test_set),
-            "parity_truncation": "not applied (no tokenizer)" if statuses == {UNCHECKED} else "applied",
+            "parity_truncation": first.get("parity_truncation")
+            or (
+                "not applied (no tokenizer)" if all(s.truncation == UNCHECKED for s in samples) else "applied"
+            ),
+            "truncation_mode": first.get("truncation_mode", "parity"),
+            "rendering": first.get("rendering"),
+            "system_placement": placement_counts(docs),
             "strict": self.strict,
             "scale": self.scale,
             "samples": len(samples),
@@ -154,53 +153,54 @@ class LongRewardBenchEvaluator(BaseEvaluator):
         return results
 
 
-class LongRewardBenchRMEvaluator(LongRewardBenchEvaluator):
+class LongRewardBenchAuditEvaluator(_Evaluator):
+    """Scores a position-bias audit: each prediction holds the judge's outputs of every presentation
+    variant of a row (JSON list); metrics from :mod:`longrm_tasks.audit`."""
+
+    def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
+        if len(predictions) != len(test_set):
+            return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
+        docs = _documents(test_set, longrm)
+        inputs, details = [], []
+        for doc, output in zip(docs, predictions, strict=True):
+            outputs = json.loads(output) if isinstance(output, str) else list(output)
+            sample = audit_sample([str(text or "") for text in outputs], doc)
+            inputs.append(audit_metric_inputs(sample))
+            details.append(
+                {**{key: doc[key] for key in DETAIL_FIELDS}, "orders": doc["orders"], "predictions": outputs}
+            )
+        keys = audit_metric_keys(self.formats)
+        reducers: dict[str, Callable[..., float]] = AUDIT_REDUCERS
+        results = self.scaled({key: reducers[key](values[key] for values in inputs) for key in keys})
+        results["details"] = details
+        results["longrm"] = {
+            **provenance_of(test_set),
+            "control": "position-bias audit (not parity)",
+            "system_placement": placement_counts(docs),
+            "scale": self.scale,
+            "samples": len(inputs),
+        }
+        return results
+
+
+class LongRewardBenchRMEvaluator(_Evaluator):
     """Scores scalar-RM rewards (spec §5 ranking, §7 aggregation): the lm-eval ``*_rm`` tasks' metrics.
 
     Predictions are the rewards of the presented slots as JSON (what
     :class:`~.inferencer.LongRMRewardInferencer` writes).
     """
 
-    def score(
-        self,
-        predictions: list[Any],
-        references: list[Any],
-        test_set: Any,
-        truncation: list[str | None],
-    ) -> dict[str, Any]:
+    def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
         """Every metric of this dataset's formats, ``details`` per sample and the data provenance."""
         if len(predictions) != len(test_set):
             return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
         samples, details = [], []
-        for row, output, status in zip(test_set, predictions, truncation, strict=True):
+        for doc, output in zip(_documents(test_set, longrm), predictions, strict=True):
             rewards = [float(value) for value in json.loads(output)]
-            prediction, sample = score_rewards(
-                rewards,
-                task_file=row["task_file"],
-                tasktype=row["tasktype"],
-                subtype=row["subtype"],
-                length_bucket=row["length_bucket"],
-                order=row["order"],
-                truncation=status or NOT_CUT,
-            )
+            prediction, sample = score_rewarded_doc(doc, rewards)
             samples.append(sample)
-            details.append(
-                {
-                    **{key: row[key] for key in ("uid", "row_id", "row_index", "task_file", "tasktype")},
-                    **{key: row[key] for key in ("subtype", "length_bucket")},
-                    "order": list(row["order"]),
-                    "rewards": rewards,
-                    "pred": prediction,
-                    "score": sample.score,
-                    "correct": sample.score == 1.0,
-                    "truncation": status or NOT_CUT,
-                    "prediction": output,
-                }
-            )
-        names = metric_names(self.formats, extra=())
-        results: dict[str, Any] = {
-            name: value * self.scale for name, value in aggregate(samples, names).items()
-        }
+            details.append(_details(doc, prediction, sample, rewards=rewards, prediction=output))
+        results = self.scaled(aggregate(samples, metric_keys(self.formats)))
         results["details"] = details
         results["longrm"] = {
             **provenance_of(test_set),
@@ -210,3 +210,6 @@ class LongRewardBenchRMEvaluator(LongRewardBenchEvaluator):
             "samples_with_a_parity_cut": sum(sample.truncation == CUT for sample in samples),
         }
         return results
+
+
+__all__ = ["LongRewardBenchAuditEvaluator", "LongRewardBenchEvaluator", "LongRewardBenchRMEvaluator"]

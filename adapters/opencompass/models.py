@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,13 +12,11 @@ from .inferencer import JUDGE_META_TEMPLATE
 
 
 class HuggingFaceChatJudge(HuggingFacewithChatTemplate):
-    """``HuggingFacewithChatTemplate`` that renders the chat template like the official evaluator.
+    """``HuggingFacewithChatTemplate`` with the judge meta template (a real system message) as default.
 
-    OpenCompass 0.5.4's HF chat wrapper calls ``apply_chat_template`` without extra arguments, so a
-    Qwen3 judge would think before answering; spec §3 renders with ``enable_thinking=False``.
-    ``chat_template_kwargs`` (default ``{"enable_thinking": False}``; templates that do not use a
-    variable ignore it) are passed on every render; the judge meta template (real system message) is
-    the default ``meta_template``.
+    ``chat_template_kwargs`` (default: none beyond the protocol's ``enable_thinking=False``, which the
+    Long-RewardBench inferencer applies to every chat model unless these say otherwise) are the chat
+    template arguments every render uses.
     """
 
     def __init__(
@@ -30,12 +27,7 @@ class HuggingFaceChatJudge(HuggingFacewithChatTemplate):
         **kwargs: Any,
     ) -> None:
         super().__init__(path=path, meta_template=meta_template or JUDGE_META_TEMPLATE, **kwargs)
-        self.chat_template_kwargs = (
-            {"enable_thinking": False} if chat_template_kwargs is None else dict(chat_template_kwargs)
-        )
-        if self.chat_template_kwargs:
-            render = self.tokenizer.apply_chat_template
-            self.tokenizer.apply_chat_template = functools.partial(render, **self.chat_template_kwargs)
+        self.chat_template_kwargs = dict(chat_template_kwargs or {})
 
 
 _RM_ONLY = "LongRMRewardModel scores responses: use the Long-RewardBench RM dataset configs"
@@ -67,12 +59,15 @@ class LongRMRewardModel(BaseModel):
         **kwargs: Any,
     ) -> None:
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoModelForSequenceClassification
 
+        from longrm_tasks.options import parse_bool
         from longrm_tasks.rm.scorer import RewardScorer
+        from longrm_tasks.truncation.tokenizers import load_tokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            tokenizer_path or path, trust_remote_code=trust_remote_code
+        trust_remote_code = parse_bool(trust_remote_code, "trust_remote_code")
+        self.tokenizer = load_tokenizer(
+            tokenizer_path or path, trust_remote_code=trust_remote_code, purpose="LongRMRewardModel"
         )
         if not getattr(self.tokenizer, "chat_template", None):
             raise ValueError(f"the tokenizer of {path!r} has no chat template (spec §5 needs one)")

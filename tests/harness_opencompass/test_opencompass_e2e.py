@@ -260,13 +260,13 @@ def test_config_run_scripted_judge_exact_figures(config_run: ConfigRun) -> None:
         result = run.results[("scripted-judge", dataset)]
         expected = ref.expected_metrics(rows, REPLIES)
         assert_figures(result, expected, dataset)
-        assert result["truncated"] == result["trunc_unchecked"] == result["cut_to_fit"] == 0
+        assert result["truncated"] == result["trunc_unchecked"] == 0 and "cut_to_fit" not in result
         assert [detail["uid"] for detail in result["details"]] == [row.uid for row in rows]
         assert [detail["prediction"] for detail in result["details"]] == [REPLIES[row.uid] for row in rows]
         assert result["longrm"]["samples"] == len(rows)
         assert result["longrm"]["data"]["source"] == "bundled-sample"
         predictions = run.predictions[("scripted-judge", dataset)]
-        assert {entry["system_message"] for entry in predictions.values()} == {"system"}
+        assert {entry["longrm"]["system_placement"] for entry in predictions.values()} == {"system"}
         for metric in ("avg", "parse_fail"):
             assert summary_value(run, dataset, metric, "scripted-judge") == pytest.approx(
                 round(expected[metric] * 100, 2)
@@ -311,7 +311,7 @@ def test_cli_form_with_config_dir_and_hf_path(tmp_path: Path, tiny_model: Path) 
     predictions = run.predictions[(model, "longrewardbench_sample")]
     # The default HF meta template would merge the instructions into the user turn; the inferencer
     # sends a real system message anyway.
-    assert {entry["system_message"] for entry in predictions.values()} == {"system"}
+    assert {entry["longrm"]["system_placement"] for entry in predictions.values()} == {"system"}
     first = next(iter(predictions.values()))["origin_prompt"]
     assert [item["role"] for item in first] == ["SYSTEM", "HUMAN"]
     replies = dict.fromkeys(REPLIES, TINY_REPLY)
@@ -346,7 +346,7 @@ def test_cross_harness_parity_through_both_clis(
         if key.endswith(",none") and not key.endswith("_stderr,none")
     }
     oc = config_run.run.results[("scripted-judge", "longrewardbench_sample")]
-    assert set(lm_figures) == {key for key in oc if key not in ("details", "longrm", "cut_to_fit")}
+    assert set(lm_figures) == {key for key in oc if key not in ("details", "longrm")}
     mismatches = {key: (oc[key], value * 100) for key, value in lm_figures.items() if oc[key] != value * 100}
     assert not mismatches, f"OpenCompass vs lm-eval x100: {mismatches}"
 

@@ -18,16 +18,10 @@ from support import oc_reference as ref
 from support.tiny_models import build_tiny_llama, save_sample_tokenizer
 
 from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset, LongRewardBenchRMDataset
-from longrm_tasks.adapters.opencompass.evaluator import (
-    LongRewardBenchEvaluator,
-    LongRewardBenchRMEvaluator,
-    metric_names,
-)
-from longrm_tasks.adapters.opencompass.inferencer import (
-    CUT_MIDDLE,
-    LongRMGenInferencer,
-    PromptTooLongError,
-)
+from longrm_tasks.adapters.opencompass.evaluator import LongRewardBenchEvaluator, LongRewardBenchRMEvaluator
+from longrm_tasks.adapters.opencompass.inferencer import LongRMGenInferencer
+from longrm_tasks.scoring import JUDGE_EXTRA_METRICS, metric_keys
+from longrm_tasks.truncation.budgets import PromptTooLongError
 
 READER_CFG = {"input_columns": ["system_prompt", "user_prompt"], "output_column": "gold"}
 RM_READER_CFG = {"input_columns": ["prompt_template", "slots"], "output_column": "gold"}
@@ -87,7 +81,7 @@ def evaluate(
     evaluator = LongRewardBenchEvaluator(formats=formats, scale=scale)
     return evaluator.evaluate(
         1, 1, test, predictions=predictions, references=test["gold"], test_set=test,
-        truncation=[truncation] * len(test),
+        longrm=[{"truncation": truncation}] * len(test),
     )  # fmt: skip
 
 
@@ -98,7 +92,7 @@ def test_evaluator_matches_independent_computation(formats: list[str]) -> None:
     result = evaluate(formats, replies)
     expected = ref.expected_metrics(rows, replies)
     reported = {key: value for key, value in result.items() if key not in ("details", "longrm")}
-    keys = {"avg", "parse_fail", "empty_output", "truncated", "trunc_unchecked", "cut_to_fit"}
+    keys = {"avg", "parse_fail", "empty_output", "truncated", "trunc_unchecked"}
     keys |= ref.PAIRWISE_KEYS if "PairWise" in formats else set()
     keys |= ref.BON_KEYS if "BestOfN" in formats else set()
     assert set(reported) == keys
@@ -106,7 +100,7 @@ def test_evaluator_matches_independent_computation(formats: list[str]) -> None:
         if key in reported:
             assert reported[key] == pytest.approx(value * 100, abs=1e-9), key
     assert 0 < reported["avg"] < 100 and 0 < reported["parse_fail"] < 100
-    assert reported["truncated"] == reported["trunc_unchecked"] == reported["cut_to_fit"] == 0
+    assert reported["truncated"] == reported["trunc_unchecked"] == 0
     details = result["details"]
     assert [d["uid"] for d in details] == [row.uid for row in rows]
     for detail in details:
@@ -126,7 +120,7 @@ def test_cross_harness_parity_with_lm_eval_process_results() -> None:
     replies = replies_for(ROWS)
     for formats in (["PairWise", "BestOfN"], ["PairWise"], ["BestOfN"]):
         names, lm_figures, statuses = lm_eval_figures(formats, replies)
-        assert metric_names(formats) == names, "metric sets of the two harnesses differ"
+        assert metric_keys(formats, JUDGE_EXTRA_METRICS) == names, "metric sets of the two harnesses differ"
         (status,) = statuses  # without a tokenizer both harnesses record "unchecked"
         fractions = evaluate(formats, replies, scale=1.0, truncation=status)
         percents = evaluate(formats, replies, truncation=status)
@@ -148,10 +142,10 @@ def test_scalar_rm_evaluator_matches_lm_eval_rm_task() -> None:
     predictions = [json.dumps(rewards[uid]) for uid in test["uid"]]
     result = LongRewardBenchRMEvaluator(scale=1.0).evaluate(
         1, 1, test, predictions=predictions, references=test["gold"], test_set=test,
-        truncation=["none"] * len(test),
+        longrm=[{"truncation": "none"}] * len(test),
     )  # fmt: skip
     names, lm_figures = lm_eval_rm_figures(rewards)
-    assert metric_names(["PairWise", "BestOfN"], extra=()) == names
+    assert metric_keys(["PairWise", "BestOfN"]) == names
     assert {name: result[name] for name in names} == lm_figures
     # By hand: ranks from a stable descending sort (ties: the earlier slot ranks higher).
     by_hand = {}
@@ -172,7 +166,7 @@ def test_empty_output_counts_and_strict_mode_stops() -> None:
     test = build_dataset(["PairWise"], sample=True).test
     evaluator = LongRewardBenchEvaluator(formats=["PairWise"], strict=True)
     with pytest.raises(Exception, match="returned no text"):
-        evaluator.score([""] * len(test), test["gold"], test, ["none"] * len(test))
+        evaluator.score([""] * len(test), test["gold"], test, [{"truncation": "none"}] * len(test))
 
 
 # --------------------------------------------------------------------------------------------
@@ -239,7 +233,7 @@ def test_default_hf_meta_template_still_sends_a_real_system_message(tokenizer: A
             ("HUMAN", ref.expected_user(row.question, row.presented)),
         ], row.uid
     first = predictions["0"]
-    assert first["system_message"] == "system" and first["truncation"] == "none"
+    assert first["longrm"]["system_placement"] == "system" and first["longrm"]["truncation"] == "none"
     assert json.loads(first["gold"])["uid"] == ROWS[0].uid
 
 
@@ -260,7 +254,7 @@ def test_template_that_rejects_system_role_gets_merged_instructions(tokenizer: A
             ref.expected_user(row.question, row.presented),
         )
         assert messages_of(prompt) == [("HUMAN", system + "\n\n" + user)], row.uid
-    assert predictions["0"]["system_message"] == "merged"
+    assert predictions["0"]["longrm"]["system_placement"] == "merged"
 
 
 def long_data_dir(tmp_path: Path, words: int) -> tuple[Path, str]:
@@ -298,7 +292,7 @@ def test_parity_truncation_keeps_the_instructions(tokenizer: Any, tmp_path: Path
     assert user.startswith("[User Question]\nHEADMARK")
     assert user.endswith(record["user_prompt"][-300:])  # ...and so do the responses at the end
     assert "TAILMARK" in user and "MIDMARK" not in user and len(user) < len(record["user_prompt"])
-    assert predictions["0"]["truncation"] == "cut"
+    assert predictions["0"]["longrm"]["truncation"] == "cut"
     rendered = tokenizer.apply_chat_template(
         [{"role": "system", "content": system}, {"role": "user", "content": user}],
         tokenize=False,
@@ -306,34 +300,35 @@ def test_parity_truncation_keeps_the_instructions(tokenizer: Any, tmp_path: Path
     )
     tokens = len(tokenizer(rendered, add_special_tokens=False)["input_ids"])
     assert abs(tokens - (65_536 + 65_531)) <= 8
-    assert abs(predictions["0"]["prompt_tokens"] - tokens) <= 8
+    assert abs(predictions["0"]["longrm"]["prompt_tokens"] - tokens) <= 8
 
 
 def test_over_length_prompt_is_an_explicit_error(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=3_000)
     dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
     model = FakeChatModel(tokenizer, max_seq_len=4_096)
-    with pytest.raises(PromptTooLongError, match=rf"{uid}.*max_seq_len=4096.*over_length='middle'"):
+    with pytest.raises(PromptTooLongError, match=rf"{uid}.*max_seq_len=4096.*truncation='context'"):
         run_inferencer(model, dataset, tmp_path / "out")
     assert model.inputs == []
 
 
-def test_over_length_middle_cut_fits_and_keeps_instructions_and_responses(
+def test_context_truncation_fits_and_keeps_instructions_and_responses(
     tokenizer: Any, tmp_path: Path
 ) -> None:
     folder, uid = long_data_dir(tmp_path, words=6_000)
     dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
     record = dataset.test[0]
     model = FakeChatModel(tokenizer, max_seq_len=6_000)
-    predictions = run_inferencer(model, dataset, tmp_path / "out", over_length="middle")
+    predictions = run_inferencer(model, dataset, tmp_path / "out", truncation="context", cache_dir="off")
     (prompt,) = model.inputs
     (_, system), (_, user) = messages_of(prompt)
     assert system == record["system_prompt"]
     assert user.startswith("[User Question]\nHEADMARK")
     assert "TAILMARK Question: which?" in user and "MIDMARK" not in user
     assert user.endswith(record["user_prompt"][record["context_end"] :])  # every response whole
-    assert predictions["0"]["truncation"] == CUT_MIDDLE
-    assert predictions["0"]["prompt_tokens"] <= 6_000 - 2048
+    record = predictions["0"]["longrm"]
+    assert record["context_cut"] and record["truncation"] == "none" and record["truncation_mode"] == "context"
+    assert record["prompt_tokens"] <= 6_000 - 2048
 
 
 def test_stored_prompts_are_elided(tokenizer: Any, tmp_path: Path) -> None:
@@ -351,19 +346,19 @@ def test_huggingface_chat_judge_renders_like_the_official_evaluator(tmp_path: Pa
     folder = build_tiny_llama(tmp_path / "tiny", reply="[[B]]")
     model = HuggingFaceChatJudge(path=str(folder), max_seq_len=8192)
     messages = [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}]
+    original = model.tokenizer.chat_template
     model.tokenizer.chat_template = (  # a Qwen3-like switch
         "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
         "<|im_start|>assistant\n{% if enable_thinking is defined and not enable_thinking %}NOTHINK{% endif %}"
     )
+    LongRMGenInferencer(model=model)  # the inferencer makes the model render as it measures
     rendered = model.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert rendered.startswith("<|im_start|>system\nS<|im_end|>") and rendered.endswith("NOTHINK")
-    from transformers import AutoTokenizer
-
-    model.tokenizer.chat_template = AutoTokenizer.from_pretrained(folder).chat_template
+    model.tokenizer.chat_template = original
     predictions = run_inferencer(model, build_dataset(["PairWise"], sample=True), tmp_path / "out")
     rows = [row for row in ROWS if row.tasktype == "PairWise"]
     assert [entry["prediction"] for entry in predictions.values()] == ["[[B]]"] * len(rows)
-    assert {entry["system_message"] for entry in predictions.values()} == {"system"}
+    assert {entry["longrm"]["system_placement"] for entry in predictions.values()} == {"system"}
     first = predictions["0"]["origin_prompt"]
     assert [item["role"] for item in first] == ["SYSTEM", "HUMAN"]
 
@@ -371,6 +366,12 @@ def test_huggingface_chat_judge_renders_like_the_official_evaluator(tmp_path: Pa
 # --------------------------------------------------------------------------------------------
 # Configs
 # --------------------------------------------------------------------------------------------
+
+
+def test_inferencer_defaults_to_the_protocols_generation_budget(tokenizer: Any) -> None:
+    model = FakeChatModel(tokenizer, max_seq_len=1_000_000)
+    assert LongRMGenInferencer(model=model, max_out_len=None).max_out_len == 2048
+    assert LongRMGenInferencer(model=model, max_out_len=64).max_out_len == 64
 
 
 def test_example_config_and_shipped_configs_parse() -> None:
@@ -394,4 +395,5 @@ def test_example_config_and_shipped_configs_parse() -> None:
         (dataset,) = datasets
         assert dataset["abbr"] == path.stem.removesuffix("_gen"), path
         if path.stem.endswith("_gen"):
-            assert dataset["infer_cfg"]["inferencer"]["max_out_len"] == 2048, path
+            # None: the protocol's budget, whatever the model config's max_out_len says
+            assert dataset["infer_cfg"]["inferencer"]["max_out_len"] is None, path

@@ -38,7 +38,7 @@ _extra_metrics = [
     "empty_output",
     "truncated",
     "trunc_unchecked",
-    "cut_to_fit",
+    "context_cut",
 ]
 
 _rows = []

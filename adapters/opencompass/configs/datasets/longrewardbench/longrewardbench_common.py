@@ -1,10 +1,11 @@
 """Shared pieces of the Long-RewardBench dataset configs (generative judges, spec §3).
 
-The dataset renders the whole judge prompt (columns ``system_prompt`` and ``user_prompt``); the
-template only places them as a SYSTEM and a HUMAN turn. ``LongRMGenInferencer`` fills them in without
-``{column}`` substitution, applies parity truncation and length checks, and sends the instructions as
-a real system message. Greedy decoding comes from the model config (set temperature 0 for API models);
-``max_out_len=2048`` here overrides the model's default.
+The dataset presents every row (columns ``system_prompt`` and ``user_prompt``); the template only places
+them as a SYSTEM and a HUMAN turn. ``LongRMGenInferencer`` settles each prompt with the core (the model's
+chat template, parity or context-only truncation, length checks) and fills it in without ``{column}``
+substitution. Greedy decoding comes from the model config (set temperature 0 for API models).
+``max_out_len=None`` gives the protocol's budget of new tokens (2,048) whatever the model config says; an
+integer overrides it (not parity).
 """
 
 from opencompass.openicl.icl_prompt_template import PromptTemplate
@@ -23,7 +24,7 @@ longrewardbench_infer_cfg = dict(
         ),
     ),
     retriever=dict(type=ZeroRetriever),
-    # over_length="error" (default): a prompt longer than the model's max_seq_len stops the run with the
-    # sample named; over_length="middle" cuts the middle of such contexts instead (not parity).
-    inferencer=dict(type=LongRMGenInferencer, max_out_len=2048, over_length="error"),
+    # truncation="parity" (default): a prompt that does not fit the model's max_seq_len with the new tokens
+    # stops the run with the sample named; truncation="context" cuts the middle of such contexts (not parity).
+    inferencer=dict(type=LongRMGenInferencer, max_out_len=None, truncation="parity"),
 )
