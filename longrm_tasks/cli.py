@@ -88,9 +88,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report.loaders import load_all
     from .report.reference import load_reference, reference_files
     from .report.writer import build_report
+    from .results.loaders import load_all
 
     runs = load_all(args.runs, args.name)
     # Paper rows only: control rows depend on the data, so --controls computes them on the runs' data.
@@ -131,7 +131,7 @@ def _controls(runs: list, data_dir: Path | None) -> list:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .report.compare import compare_runs, comparison_markdown
-    from .report.loaders import load_runs
+    from .results.loaders import load_runs
 
     (a,), (b,) = _one(load_runs(args.a), args.a), _one(load_runs(args.b), args.b)
     comparison = compare_runs(a, b, iterations=args.iterations, seed=args.seed, alpha=args.alpha)
@@ -148,8 +148,8 @@ def _one(runs: list, path: Path) -> list:
 
 
 def cmd_submission(args: argparse.Namespace) -> int:
-    from .leaderboard.submission import build_submission, validate_document
-    from .report.loaders import load_runs
+    from .results.loaders import load_runs
+    from .results.submission import build_submission, validate_document
 
     (run,) = _one(load_runs(args.run), args.run)
     document = build_submission(run, args.type, args.name)
@@ -163,8 +163,8 @@ def cmd_submission(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .leaderboard.schema import submission_schema
-    from .leaderboard.submission import validate_file
+    from .results.submission import validate_file
+    from .results.submission_schema import submission_schema
 
     if args.print_schema:
         print(json.dumps(submission_schema(), indent=1))

@@ -16,10 +16,10 @@ from longrm_tasks.constants import (
     LENGTH_BUCKETS,
     TASK_FILES,
 )
-from longrm_tasks.leaderboard.submission import build_submission
 from longrm_tasks.order import presentation_orders
 from longrm_tasks.report.compare import MCNEMAR, compare_runs, comparison_markdown
-from longrm_tasks.report.records import ReportError, Run, record_from_prediction
+from longrm_tasks.results.records import ReportError, Run, record_from_prediction
+from longrm_tasks.results.submission import build_submission
 
 ITERATIONS = 1000
 

@@ -12,8 +12,8 @@ from support.report_runs import STRONG, WEAK, length_judge, sample_run
 
 from longrm_tasks.cli import main
 from longrm_tasks.leaderboard.site import build_site
-from longrm_tasks.leaderboard.submission import build_submission
-from longrm_tasks.report.records import ReportError
+from longrm_tasks.results.records import ReportError
+from longrm_tasks.results.submission import build_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

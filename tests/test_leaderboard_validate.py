@@ -12,9 +12,9 @@ import pytest
 from support.report_runs import STRONG, length_judge, sample_run
 
 from longrm_tasks.cli import main
-from longrm_tasks.leaderboard import submission as submission_module
-from longrm_tasks.leaderboard.schema import SCHEMA_VERSION, submission_schema
-from longrm_tasks.leaderboard.submission import build_submission, validate_document, validate_file
+from longrm_tasks.results import submission as submission_module
+from longrm_tasks.results.submission import build_submission, validate_document, validate_file
+from longrm_tasks.results.submission_schema import SCHEMA_VERSION, submission_schema
 
 Doc = dict[str, Any]
 

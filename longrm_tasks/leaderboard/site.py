@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from ..constants import BEST_OF_N_SIZES, EXPECTED_FILE_ROWS, LENGTH_BUCKETS, TASK_FILES
-from ..report.records import ReportError
 from ..report.reference import is_reference, reference_entries
 from ..report.stats import DEFAULT_ITERATIONS, DEFAULT_SEED
 from ..report.tables import SUMMARY, TABLE1, TABLE2, Entry, markdown_table
 from ..report.writer import run_entries
+from ..results.records import ReportError
+from ..results.submission import validate_file
 from ..scoring import length_metric, task_metric
-from .submission import validate_file
 
 SCOPE_TITLES = {
     "full": "Long-RewardBench (full benchmark, 1,900 rows)",

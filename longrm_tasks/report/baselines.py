@@ -25,8 +25,8 @@ from ..constants import (
 from ..data import BenchmarkData
 from ..order import presentation_orders, presented_slots
 from ..parsing import ranks_from_rewards
+from ..results.records import metric_counts
 from ..scoring import PAPER_COLUMNS, ScoredSample, aggregate, sample_score
-from .records import metric_counts
 from .reference import REFERENCE_SCHEMA
 
 #: A control: (gold rank of each slot, presented texts) → expected per-sample score.

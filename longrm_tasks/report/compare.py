@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
+from ..results.records import ReportError, RowKey, Run, SampleRecord, metric_counts
 from ..scoring import ScoredSample, aggregate, length_metric, task_metric
-from .records import ReportError, RowKey, Run, SampleRecord, metric_counts
 from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, holm, mcnemar_exact, paired_bootstrap
 
 ALPHA = 0.05

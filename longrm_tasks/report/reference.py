@@ -15,8 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..results.records import ReportError
 from ..scoring import METRIC_REDUCERS
-from .records import ReportError
 from .tables import Entry
 
 REFERENCE_SCHEMA = "longrm-reference/1"

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, TASK_FILES
+from ..results.records import Run
 from ..scoring import PARSE_FAILURE_METRIC, length_metric, task_metric
-from .records import Run
 from .stats import Interval
 
 Columns = Sequence[tuple[str, str]]

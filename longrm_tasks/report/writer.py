@@ -11,9 +11,9 @@ from typing import Any
 
 from .. import __version__
 from ..constants import TASK_FILES
+from ..results.provenance import summary_lines
+from ..results.records import Run
 from .plots import length_curve, task_bars
-from .provenance import summary_lines
-from .records import Run
 from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, bootstrap_intervals
 from .tables import (
     TABLES,

@@ -30,7 +30,7 @@ def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
     if not path.exists():
         raise ReportError(f"{path}: no such file or folder")
     if path.is_file() and _is_submission(path):
-        from ..leaderboard.submission import load_submission_run
+        from .submission import load_submission_run
 
         return [load_submission_run(path, name)]
     if result_files(path):

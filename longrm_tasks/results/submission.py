@@ -19,9 +19,9 @@ from ..data import load_local, load_sample
 from ..errors import LongRMError
 from ..order import presentation_orders
 from ..parsing import parse_verdict, ranks_from_rewards
-from ..report.records import TOLERANCE, ReportError, Run, SampleRecord, record_from_prediction
+from .records import TOLERANCE, ReportError, Run, SampleRecord, record_from_prediction
 from ..scoring import aggregate, sample_score
-from .schema import MAX_BYTES, SCHEMA_VERSION, submission_schema
+from .submission_schema import MAX_BYTES, SCHEMA_VERSION, submission_schema
 
 MAX_MESSAGES = 25
 
