@@ -45,9 +45,8 @@ def synthetic_samples(n: int = 300, seed: int = 1) -> list[ScoredSample]:
 
 def test_replicate_metrics_equal_the_core_aggregate_on_the_resampled_rows() -> None:
     samples = synthetic_samples()
-    values, present = metric_matrix(samples)
     counts = resample_counts([s.task_file for s in samples], iterations=5, seed=3)
-    replicated = weighted_metrics(values, present, counts)
+    replicated = weighted_metrics(metric_matrix(samples), counts)
     for b in range(5):
         expanded = [s for s, c in zip(samples, counts[b], strict=True) for _ in range(int(c))]
         expected = aggregate(expanded)
