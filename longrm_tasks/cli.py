@@ -1,7 +1,7 @@
-"""``longrm``: reports, comparisons, submissions and the leaderboard (plus the ``python -m`` helpers).
+"""``longrm``: run plans, reports, comparisons, submissions and the leaderboard (one console script).
 
-Subcommands: ``report``, ``compare``, ``submission``, ``validate``, ``leaderboard``, ``baselines``,
-and ``path`` / ``demo-model-dir`` (the helpers of ``python -m longrm_tasks``).
+Subcommands: ``plan``, ``report``, ``compare``, ``submission``, ``validate``, ``leaderboard``,
+``baselines``, and ``path`` / ``demo-model-dir`` (the helpers of ``python -m longrm_tasks``).
 """
 
 from __future__ import annotations
@@ -81,7 +81,16 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--full-random", action="store_true", help="random baselines of the full benchmark")
     baselines.add_argument("--out", type=Path, help="write the reference file here (default: print)")
 
-    sub.add_parser("plan", help="dry run: tokens, truncation and compute of a run (longrm plan --help)")
+    from .plan import _parser as plan_options
+
+    plan = plan_options()
+    sub.add_parser(
+        "plan",
+        parents=[plan],
+        add_help=False,
+        help="dry run: tokens, truncation and compute of a run",
+        description=plan.description,
+    )
     sub.add_parser("path", help="task folder for lm-eval's --include_path")
     sub.add_parser("demo-model-dir", help="folder of the demo judge's GGUF file")
     return parser
@@ -215,7 +224,14 @@ def cmd_baselines(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .plan import run_plan
+
+    return run_plan(args)
+
+
 COMMANDS = {
+    "plan": cmd_plan,
     "report": cmd_report,
     "compare": cmd_compare,
     "submission": cmd_submission,
@@ -230,10 +246,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["path"], ["demo-model-dir"], ["manifest"]):
         return helpers.main(argv)
-    if argv[:1] == ["plan"]:
-        from .plan import plan_main
-
-        return plan_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
