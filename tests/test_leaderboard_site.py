@@ -85,8 +85,9 @@ def test_invalid_submission_stops_the_build_unless_skipped(results_dir: Path, tm
     with pytest.raises(ReportError, match=r"invalid submission .*aggregate"):
         build_site([folder], tmp_path / "site", iterations=50)
     board = build_site([folder], tmp_path / "site", skip_invalid=True, iterations=50)
-    assert len(board.invalid) == 1 and "strong.json" in board.invalid[0]
-    assert "Excluded (invalid) submissions" in (tmp_path / "site" / "index.html").read_text("utf-8")
+    (excluded,) = board.excluded
+    assert excluded.path.name == "strong.json" and "[aggregate-mismatch]" in excluded.reasons
+    assert "Excluded files" in (tmp_path / "site" / "index.html").read_text("utf-8")
 
 
 @pytest.mark.slow

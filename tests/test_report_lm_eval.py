@@ -14,7 +14,8 @@ from longrm_tasks.cli import main
 from longrm_tasks.report.tables import TABLES
 from longrm_tasks.results.lm_eval_runs import load_lm_eval
 from longrm_tasks.results.records import ReportError
-from longrm_tasks.results.submission import build_submission, validate_document
+from longrm_tasks.results.submission import build_submission
+from longrm_tasks.results.validation import validate_document
 from longrm_tasks.scoring import METRIC_REDUCERS
 
 pytestmark = pytest.mark.slow

@@ -26,8 +26,8 @@ from ..data import BenchmarkData
 from ..order import presentation_orders, presented_slots
 from ..parsing import ranks_from_rewards
 from ..results.records import metric_counts
+from ..results.reference import REFERENCE_SCHEMA
 from ..scoring import PAPER_COLUMNS, ScoredSample, aggregate, exact_match, sample_score
-from .reference import REFERENCE_SCHEMA
 
 #: A control: (gold rank of each slot, presented texts) → expected per-sample score.
 Strategy = Callable[[Sequence[int], Sequence[str]], float]

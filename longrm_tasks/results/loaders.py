@@ -1,27 +1,94 @@
-"""One entry point for every kind of run: ``load_runs(path) -> list[Run]``.
+"""One entry point for every kind of run and results file.
 
-Accepted: an lm-eval ``--output_path`` folder (or a ``results_*.json`` file) written with
-``--log_samples``; an OpenCompass work dir; a leaderboard submission file (``longrm-submission/*``).
+- :func:`load_runs` (``report``, ``compare``, ``submission``): an lm-eval ``--output_path`` folder (or
+  a ``results_*.json`` file) written with ``--log_samples``; an OpenCompass work dir; a submission.
+- :func:`read_file` (``validate``, ``leaderboard``, ``report --reference``): one JSON file, read with
+  its size checked first and parsed whole (never sniffed), then classified by its content — a
+  submission or a reference file, validated by its own schema, or another JSON file — so every
+  command that reads a file accepts and refuses exactly the same ones, for the same coded reasons.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .jsonfile import read_json
 from .lm_eval_runs import load_lm_eval, result_files
 from .opencompass_runs import is_opencompass_dir, load_opencompass
+from .problems import Findings
 from .records import ReportError, Run
+from .reference import MAX_REFERENCE_BYTES, ReferenceRow, is_reference, validate_reference_document
+from .scope import Scope, earned_scope
+from .submission_schema import MAX_BYTES
+from .validation import Validation, validate_document
+
+SUBMISSION, REFERENCE, OTHER, UNREADABLE = "submission", "reference", "other", "unreadable"
 
 
-def _is_submission(path: Path) -> bool:
-    if path.suffix != ".json" or path.name.startswith("results_"):
+def is_submission(document: Any) -> bool:
+    """Whether a parsed JSON value claims to be a submission (of any version, or without one)."""
+    if not isinstance(document, dict):
         return False
-    try:
-        head = path.read_text("utf-8")[:4096]
-    except OSError:
-        return False
-    return '"schema_version"' in head and "longrm-submission/" in head
+    version = document.get("schema_version")
+    if isinstance(version, str) and version.startswith("longrm-submission/"):
+        return True
+    return "model" in document and "samples" in document
+
+
+@dataclass
+class LoadedFile:
+    """A JSON file as every command sees it: its kind, findings and, when valid, its content."""
+
+    path: Path
+    kind: str
+    findings: Findings = field(default_factory=Findings)
+    run: Run | None = None
+    scope: Scope | None = None
+    rows: list[ReferenceRow] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Valid submission or reference file (``other`` files are neither valid nor refused)."""
+        return self.kind in (SUBMISSION, REFERENCE) and self.findings.ok
+
+
+def read_file(path: str | Path, data_dir: str | Path | None = None) -> LoadedFile:
+    """Read, classify and validate one JSON file (see the module docstring)."""
+    path = Path(path)
+    findings = Findings()
+    document = read_json(path, MAX_BYTES, findings)
+    if findings.errors:
+        return LoadedFile(path, UNREADABLE, findings)
+    if is_submission(document):
+        result = validate_document(document, data_dir, Validation(warnings=findings.warnings))
+        loaded = LoadedFile(path, SUBMISSION, result, run=result.run)
+        if result.run is not None:
+            result.run.source = str(path)
+            loaded.scope = earned_scope(result.run)
+        return loaded
+    if is_reference(document):
+        size = path.stat().st_size
+        if size > MAX_REFERENCE_BYTES:
+            findings.error(
+                "too-large", "", f"reference file is {size} bytes, more than the {MAX_REFERENCE_BYTES} limit"
+            )
+            return LoadedFile(path, REFERENCE, findings)
+        reference = validate_reference_document(document)
+        return LoadedFile(path, REFERENCE, reference, rows=reference.rows)
+    return LoadedFile(path, OTHER, findings)
+
+
+def json_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Every ``*.json`` file at or below ``paths`` (files given by name are kept whatever their suffix)."""
+    found: set[Path] = set()
+    for path in map(Path, paths):
+        if not path.exists():
+            raise ReportError(f"{path}: no such file or folder")
+        found.update([path] if path.is_file() else (p for p in path.rglob("*.json") if p.is_file()))
+    return sorted(found)
 
 
 def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
@@ -29,19 +96,22 @@ def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
     path = Path(path)
     if not path.exists():
         raise ReportError(f"{path}: no such file or folder")
-    if path.is_file() and _is_submission(path):
-        from .submission import load_submission_run
-
-        return [load_submission_run(path, name)]
+    if path.is_file() and path.suffix == ".json" and not path.name.startswith("results_"):
+        loaded = read_file(path)
+        if loaded.kind == SUBMISSION:
+            if loaded.run is None:
+                raise ReportError(f"{path}: invalid submission: {loaded.findings.summary(5)}")
+            if name:
+                loaded.run.name = name
+            return [loaded.run]
+        if loaded.kind == UNREADABLE:
+            raise ReportError(f"{path}: {loaded.findings.summary()}")
+        if loaded.kind == REFERENCE:
+            raise ReportError(f"{path}: a reference file (paper or control rows), not a judged run")
     if result_files(path):
         return load_lm_eval(path, name)
     if is_opencompass_dir(path):
         return load_opencompass(path, name)
-    if path.is_file():
-        try:
-            json.loads(path.read_text("utf-8"))
-        except ValueError as error:
-            raise ReportError(f"{path}: not valid JSON ({error})") from None
     raise ReportError(
         f"{path}: found neither lm-eval results (results_*.json with --log_samples), "
         "an OpenCompass work dir, nor a longrm submission"
