@@ -32,12 +32,26 @@ def read_json(path: str | Path, max_bytes: int, findings: Findings) -> Any:
         if size > max_bytes:
             findings.error("too-large", "", f"file is {size} bytes, more than the {max_bytes} byte limit")
             return None
-        with path.open("rb") as handle:
-            raw = handle.read(max_bytes + 1)
+        raw = _read_at_most(path, max_bytes + 1)
     except OSError as error:
         findings.error("unreadable", "", f"cannot read the file ({error.strerror or error})")
         return None
     return parse_json(raw, max_bytes, findings)
+
+
+def _read_at_most(path: Path, limit: int, chunk: int = 1 << 20) -> bytes:
+    """Up to ``limit`` bytes, in chunks (``read(limit)`` would allocate ``limit`` bytes up front, and
+    the file may have grown since it was measured)."""
+    parts: list[bytes] = []
+    total = 0
+    with path.open("rb") as handle:
+        while total < limit:
+            part = handle.read(min(chunk, limit - total))
+            if not part:
+                break
+            parts.append(part)
+            total += len(part)
+    return b"".join(parts)
 
 
 def _reject_constant(name: str) -> float:
