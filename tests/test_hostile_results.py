@@ -13,9 +13,9 @@ import contextlib
 import copy
 import csv
 import json
-import os
 import re
 import shutil
+import signal
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -153,6 +153,18 @@ def validate(path: Path, capsys: pytest.CaptureFixture) -> tuple[int, str]:
 # ------------------------------------------------------------------------------------------------
 
 
+def outcome(args: list[str]) -> int | Exception:
+    """``longrm`` in-process: its exit status, or the exception it let out (checked after the files)."""
+    try:
+        return main(args)
+    except Exception as error:
+        return error
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
 def test_unencodable_name_is_refused_and_the_page_survives(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -164,43 +176,49 @@ def test_unencodable_name_is_refused_and_the_page_survives(
     hostile = load(WEAK)
     hostile["model"]["name"] = "\ud800x"
     bad = write(folder / "surrogate.json", hostile)
+    status = outcome(["leaderboard", str(folder), "--out", str(site), "--skip-invalid", *ITERATIONS])
+    html = page(site)
+    assert len(html) > len(good) // 2, f"index.html is {len(html)} characters after: {status!r}"
+    assert status == 0 and "scripted-strong" in html and "surrogate.json" in html and "[bad-text]" in html
     status, out = validate(bad, capsys)
     assert status == 1 and "error [bad-text]: $.model.name" in out
-    assert main(["leaderboard", str(folder), "--out", str(site), "--skip-invalid", *ITERATIONS]) == 0
-    html = page(site)
-    assert "scripted-strong" in html and "surrogate.json" in html and "[bad-text]" in html
-    assert len(html) > len(good) // 2
 
 
 def test_report_with_an_unencodable_name_writes_every_file_whole(tmp_path: Path) -> None:
     out = tmp_path / "report"
-    assert main(["report", str(STRONG), "--out", str(out), "--no-plots", *ITERATIONS]) == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert main(["report", str(STRONG), "--out", str(out), *ITERATIONS]) == 0
+    before = snapshot(out)
     # A name from the command line that is not valid UTF-8 arrives as a lone surrogate.
-    assert main(["report", str(STRONG), "--out", str(out), "--name", "\udcffjudge", *ITERATIONS]) == 0
-    assert {p.name for p in out.iterdir()} >= set(before)
-    for path in out.iterdir():
-        assert path.stat().st_size > 0, path.name
-        if path.suffix in (".md", ".csv", ".json", ".svg"):
-            path.read_bytes().decode("utf-8")  # every file is whole, valid UTF-8
-    assert "\ufffdjudge" in (out / "report.md").read_text("utf-8")
+    status = outcome(["report", str(STRONG), "--out", str(out), "--name", "\udcffjudge", *ITERATIONS])
+    after = snapshot(out)
+    assert set(after) == set(before)
+    assert not [name for name, data in after.items() if not data], f"empty files after: {status!r}"
+    for name, data in after.items():
+        if not name.endswith(".png"):
+            data.decode("utf-8")  # every text file is whole, valid UTF-8
+    assert status == 0 and "\ufffdjudge" in (out / "report.md").read_text("utf-8")
 
 
-def test_a_failed_write_leaves_the_previous_page(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
-) -> None:
+def test_a_failed_write_leaves_the_previous_page(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    resource = pytest.importorskip("resource")
     site = tmp_path / "site"
     assert main(["leaderboard", str(STRONG), "--out", str(site), *ITERATIONS]) == 0
-    before = {p.name: p.read_bytes() for p in site.iterdir()}
-
-    def disk_full(fd: int) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "fsync", disk_full)
-    assert main(["leaderboard", str(STRONG), str(WEAK), "--out", str(site), *ITERATIONS]) == 1
+    before = snapshot(site)
+    # The disk fills up while the next page is written: no file may grow past 4 KB.
+    limits = resource.getrlimit(resource.RLIMIT_FSIZE)
+    handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 1024, limits[1]))
+    try:
+        status = outcome(["leaderboard", str(STRONG), str(WEAK), "--out", str(site), *ITERATIONS])
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limits)
+        signal.signal(signal.SIGXFSZ, handler)
+    after = snapshot(site)
+    sizes, previous = ({k: len(v) for k, v in files.items()} for files in (after, before))
+    assert sizes == previous, f"sizes {sizes}, before {previous}, after {status!r}"
+    assert after == before  # the previous page, and no temporary file left behind
     err = capsys.readouterr().err
-    assert "No space left on device" in err and len(err.splitlines()) == 1
-    assert {p.name: p.read_bytes() for p in site.iterdir()} == before  # old page, no temporary files
+    assert status == 1 and "File too large" in err and len(err.splitlines()) == 1
 
 
 # ------------------------------------------------------------------------------------------------
@@ -265,7 +283,8 @@ def test_validate_and_leaderboard_agree_on_every_file(
         status, out = validate(path, capsys)
         accepted[path.name] = status == 0
         assert status == 0 or re.search(r": error \[[a-z-]+\]: ", out), (path.name, out)
-    assert {name for name, ok in accepted.items() if ok} == SHOWN
+    valid = {name for name, ok in accepted.items() if ok}
+    assert valid == SHOWN, f"validate accepts {sorted(valid)}"
     site = tmp_path / "site"
     assert main(["leaderboard", str(hostile_folder), "--out", str(site), "--skip-invalid", *ITERATIONS]) == 0
     html = page(site)
@@ -307,14 +326,14 @@ def test_a_scope_is_earned_by_the_rows(tmp_path: Path, capsys: pytest.CaptureFix
     partial["model"]["name"] = "ten sample rows"
     write(folder / "partial-sample.json", rescored(partial))
     shutil.copy(STRONG, folder / "strong.json")
-    status, out = validate(folder / "fake-full.json", capsys)
-    assert status == 0 and "scope: partial data (1900 rows" in out and "LongQA.jsonl has 1900 rows" in out
     assert main(["leaderboard", str(folder), "--out", str(tmp_path / "site"), *ITERATIONS]) == 0
     html = page(tmp_path / "site")
     full, sample = section(html, FULL_TITLE), section(html, SAMPLE_TITLE)
-    assert "full-shape run" in full and "fake full run" not in full
-    assert "scripted-strong" in sample and "ten sample rows" not in sample
+    assert "fake full run" not in full and "full-shape run" in full
+    assert "ten sample rows" not in sample and "scripted-strong" in sample
     assert "fake full run" in html and "ten sample rows" in html  # each in its own partial scope
+    status, out = validate(folder / "fake-full.json", capsys)
+    assert status == 0 and "scope: partial data (1900 rows" in out and "LongQA.jsonl has 1900 rows" in out
 
 
 def test_identity_manifest_is_derived_from_the_sample(tmp_path: Path) -> None:
@@ -369,9 +388,9 @@ def test_sizes_are_checked_before_reading(tmp_path: Path, capsys: pytest.Capture
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert status == 1 and "error [too-large]: file is 314572800 bytes, more than the" in out
-    assert alone == 1 and "no valid submissions" in capsys.readouterr().err  # nothing else to show
     assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB: the file was read"
+    assert status == 1 and "error [too-large]: file is 314572800 bytes, more than the" in out
+    assert alone == 1  # nothing else to show
     shutil.copy(STRONG, tmp_path / "in" / "strong.json")
     assert main(["leaderboard", str(big.parent), "--out", site, "--skip-invalid", *ITERATIONS]) == 0
     assert "big.json: [too-large]" in page(tmp_path / "site")
@@ -449,12 +468,13 @@ def test_outputs_neutralise_markup_formulas_and_controls(tmp_path: Path) -> None
     files = [str(f) for f in sorted(folder.iterdir())]
     names = ["--name", MARKUP_NAME, "--name", FORMULA_NAME, "--name", CONTROL_NAME]
     assert main(["report", *files, *names, "--out", str(report), "--no-plots", *ITERATIONS]) == 0
+    for path in (site / "leaderboard.md", report / "report.md"):
+        html = _rendered_markdown(path.read_text("utf-8"))
+        markup = re.findall(r"<(?:img|a) [^>]*>", html)
+        assert not markup and "evil.example" in html, f"{path.name} renders {markup[:2]}"
     for path in [site / "index.html", site / "leaderboard.md", *report.iterdir()]:
         text = path.read_text("utf-8")
         assert not re.search("[\x00\x1b\u202e]", text), path.name
-    for path in (site / "leaderboard.md", report / "report.md"):
-        html = _rendered_markdown(path.read_text("utf-8"))
-        assert "<img" not in html and "<a " not in html and "evil.example" in html, path.name
     for name in ("table1.csv", "table2.csv", "summary.csv", "parse_failures.csv"):
         with (report / name).open(encoding="utf-8", newline="") as handle:
             cells = [cell for row in csv.reader(handle) for cell in row]
