@@ -282,7 +282,7 @@ def cmd_identity(args: argparse.Namespace) -> int:
     from .data import load_local, load_sample
     from .integrity import count_differences
     from .report.writer import json_text
-    from .results.identity import release_identity, with_release
+    from .results.identity import IDENTITY_FORMAT, release_identity, with_release
     from .results.scope import FULL, SAMPLE
 
     if args.sample:
@@ -299,6 +299,8 @@ def cmd_identity(args: argparse.Namespace) -> int:
             manifest = json.loads(args.out.read_text("utf-8"))
         except (OSError, ValueError) as error:
             raise LongRMError(f"{args.out}: not an identity manifest to add to ({error})") from None
+        if not isinstance(manifest, dict) or manifest.get("format") != IDENTITY_FORMAT:
+            raise LongRMError(f"{args.out}: not a {IDENTITY_FORMAT} manifest; nothing written")
     text = json_text(with_release(manifest, name, release_identity(data, scope)))
     if args.out:
         write_text(args.out, text)

@@ -288,6 +288,7 @@ def test_validate_and_leaderboard_agree_on_every_file(
     site = tmp_path / "site"
     assert main(["leaderboard", str(hostile_folder), "--out", str(site), "--skip-invalid", *ITERATIONS]) == 0
     html = page(site)
+    assert str(hostile_folder) not in html  # files are named relative to the folder given
     assert html.count("scripted-strong") and html.count("scripted-weak") and html.count(">escaped<")
     assert "Gemini 2.5 Pro" in html and "Fake paper row" not in html
     for name in HOSTILE_FILES.keys() - SHOWN:

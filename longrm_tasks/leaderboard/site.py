@@ -100,16 +100,21 @@ class Excluded:
     """A longrm file left off the page, and why (the reasons ``longrm validate`` gives)."""
 
     path: Path
+    shown: str
     kind: str
     reasons: str
 
     @classmethod
-    def of(cls, loaded: LoadedFile) -> Excluded:
+    def of(cls, loaded: LoadedFile, shown: str) -> Excluded:
         kind = {"submission": "submission", "reference": "reference file"}.get(loaded.kind, "file")
-        return cls(loaded.path, kind, loaded.findings.summary())
+        return cls(loaded.path, shown, kind, loaded.findings.summary())
 
     def __str__(self) -> str:
         return f"invalid {self.kind} {self.path}: {self.reasons}"
+
+    def published(self) -> str:
+        """The line shown on the page (the file relative to the folder it was found in)."""
+        return f"invalid {self.kind} {self.shown}: {self.reasons}"
 
 
 @dataclass
@@ -133,12 +138,12 @@ def collect(
 ) -> Board:
     """Every submission and reference file under ``paths``: valid ones placed, the others excluded."""
     board = Board()
-    for path in json_files(paths):
+    for path, shown in json_files(paths).items():
         loaded = read_file(path, data_dir)
         if loaded.kind == OTHER:
             board.ignored.append(path)
         elif not loaded.ok:
-            board.excluded.append(Excluded.of(loaded))
+            board.excluded.append(Excluded.of(loaded, shown))
         elif loaded.kind == SUBMISSION and loaded.run is not None and loaded.scope is not None:
             (entry,) = run_entries([loaded.run], iterations, seed)
             entry.kind = "submission"
@@ -270,7 +275,7 @@ def render_html(board: Board) -> str:
     """The whole page."""
     order = sorted(board.scopes, key=lambda s: (s != "full", s != "bundled-sample", s))
     sections = "".join(scope_section(i, scope, board.scopes[scope]) for i, scope in enumerate(order))
-    notes = "".join(f"<li>{html_text(excluded)}</li>" for excluded in board.excluded)
+    notes = "".join(f"<li>{html_text(excluded.published())}</li>" for excluded in board.excluded)
     invalid = f"<h2>Excluded files (they fail longrm validate)</h2><ul>{notes}</ul>" if notes else ""
     csp = (
         f"default-src 'none'; script-src {_csp_hash(SCRIPT)}; style-src {_csp_hash(STYLE)}; "
@@ -309,7 +314,7 @@ def render_markdown(board: Board) -> str:
         out += [markdown_table(ranked, SUMMARY[:4], ci=False)]
     if board.excluded:
         out += ["## Excluded files (they fail longrm validate)", ""]
-        out += [f"- {markdown_text(excluded)}" for excluded in board.excluded]
+        out += [f"- {markdown_text(excluded.published())}" for excluded in board.excluded]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -16,6 +16,7 @@ from ..scoring import (
     mean_of_present,
     metric_inputs,
 )
+from .neutralise import markdown_text
 from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, holm, mcnemar_exact, paired_bootstrap
 
 ALPHA = 0.05
@@ -172,7 +173,7 @@ def comparison_markdown(comparison: Comparison) -> str:
     """The comparison as a Markdown table (scores ×100) with a one-line verdict."""
     c = comparison
     lines = [
-        f"## {c.name_a} (A) vs {c.name_b} (B)",
+        f"## {markdown_text(c.name_a)} (A) vs {markdown_text(c.name_b)} (B)",
         "",
         f"{c.shared} shared rows (only in A: {c.only_in_a}, only in B: {c.only_in_b}); "
         f"paired bootstrap {c.iterations} replicates (seed {c.seed}, stratified by task file); "

@@ -81,14 +81,21 @@ def read_file(path: str | Path, data_dir: str | Path | None = None) -> LoadedFil
     return LoadedFile(path, OTHER, findings)
 
 
-def json_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Every ``*.json`` file at or below ``paths`` (files given by name are kept whatever their suffix)."""
-    found: set[Path] = set()
+def json_files(paths: Iterable[str | Path]) -> dict[Path, str]:
+    """Every ``*.json`` file at or below ``paths`` → how to show it: relative to the folder it was
+    found in (no machine paths on a published page). Paths named directly are kept whatever they
+    are (:func:`read_file` refuses what is not a regular file); in folders, only regular files."""
+    found: dict[Path, str] = {}
     for path in map(Path, paths):
         if not path.exists():
             raise ReportError(f"{path}: no such file or folder")
-        found.update([path] if path.is_file() else (p for p in path.rglob("*.json") if p.is_file()))
-    return sorted(found)
+        if not path.is_dir():
+            found.setdefault(path, path.name)
+            continue
+        for file in path.rglob("*.json"):
+            if file.is_file():
+                found.setdefault(file, file.relative_to(path).as_posix())
+    return dict(sorted(found.items()))
 
 
 def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
