@@ -146,6 +146,20 @@ def _bad_text(findings: Findings, where: str, what: str, already: int) -> int:
     return 1
 
 
+def versioned(document: Any, key: str, expected: str, noun: str, findings: Findings) -> bool:
+    """Whether ``document`` is an object whose ``key`` names ``expected`` (one clear message if not,
+    so an old or foreign file is not answered with a page of schema errors)."""
+    if not isinstance(document, dict):
+        findings.error("not-object", "$", f"{noun} is a JSON object, got {type(document).__name__}")
+        return False
+    version = document.get(key)
+    if version != expected:
+        what = "missing" if version is None else f"unsupported ({short(version)})"
+        findings.error("schema-version", f"$.{key}", f"{what}: this validator reads {expected!r}")
+        return False
+    return True
+
+
 def schema_findings(document: Any, schema: dict[str, Any], findings: Findings) -> bool:
     """Check ``document`` against a draft 2020-12 ``schema`` whose integers are JSON integers."""
     errors = sorted(

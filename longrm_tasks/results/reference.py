@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..scoring import METRIC_REDUCERS
-from .jsonfile import schema_findings
-from .problems import Findings, short
+from .jsonfile import schema_findings, versioned
+from .problems import Findings
 
 REFERENCE_SCHEMA = "longrm-reference/1"
 KINDS = ("paper", "control")
@@ -103,15 +103,9 @@ def validate_reference_document(
 ) -> ReferenceValidation:
     """Schema, then the range of every value; on success ``result.rows`` holds the rows."""
     result = result if result is not None else ReferenceValidation()
-    if not isinstance(document, dict):
-        result.error("not-object", "$", f"a reference file is a JSON object, got {type(document).__name__}")
+    if not versioned(document, "schema", REFERENCE_SCHEMA, "a reference file", result):
         return result
     result.document = document
-    version = document.get("schema")
-    if version != REFERENCE_SCHEMA:
-        what = "missing" if version is None else f"unsupported ({short(version)})"
-        result.error("schema-version", "$.schema", f"{what}: this reader reads {REFERENCE_SCHEMA!r}")
-        return result
     if not schema_findings(document, reference_schema(), result):
         return result
     scale = document["scale"]

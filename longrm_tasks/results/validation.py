@@ -21,7 +21,7 @@ from ..errors import LongRMError
 from ..order import presentation_orders
 from ..parsing import parse_verdict, ranks_from_rewards
 from ..scoring import aggregate, sample_score
-from .jsonfile import schema_findings
+from .jsonfile import schema_findings, versioned
 from .problems import Findings, short
 from .records import TOLERANCE, Run, SampleRecord, record_from_prediction, record_from_response
 from .submission_schema import SCHEMA_VERSION, submission_schema
@@ -36,14 +36,8 @@ class Validation(Findings):
 
 
 def check_schema(document: Any, result: Findings) -> bool:
-    """The version first (so an old or foreign file gets one clear message), then the schema."""
-    if not isinstance(document, dict):
-        result.error("not-object", "$", f"a submission is a JSON object, got {type(document).__name__}")
-        return False
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        what = "missing" if version is None else f"unsupported ({short(version)})"
-        result.error("schema-version", "$.schema_version", f"{what}: this validator reads {SCHEMA_VERSION!r}")
+    """The version first, then the schema."""
+    if not versioned(document, "schema_version", SCHEMA_VERSION, "a submission", result):
         return False
     return schema_findings(document, submission_schema(), result)
 
