@@ -419,8 +419,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def plan_main(argv: Sequence[str] | None = None) -> int:
-    """``longrm plan`` (also the ``longrm-plan`` console script)."""
-    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    """``longrm plan`` from an argument list (``python -m longrm_tasks.plan``)."""
+    return run_plan(_parser().parse_args(list(sys.argv[1:] if argv is None else argv)))
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    """``longrm plan`` with parsed arguments (the ``longrm`` parser adds :func:`_parser`'s options)."""
     formats = [part.strip() for part in args.formats.split(",") if part.strip()]
     if not formats or any(fmt not in TASK_TYPES for fmt in formats):
         print(f"longrm plan: --formats takes {', '.join(TASK_TYPES)}", file=sys.stderr)
@@ -476,10 +480,5 @@ def plan_main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def main() -> int:
-    """Console-script entry point (``longrm-plan``)."""
-    return plan_main()
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(plan_main())

@@ -16,10 +16,10 @@ from longrm_tasks.constants import (
     LENGTH_BUCKETS,
     TASK_FILES,
 )
-from longrm_tasks.leaderboard.submission import build_submission
 from longrm_tasks.order import presentation_orders
 from longrm_tasks.report.compare import MCNEMAR, compare_runs, comparison_markdown
-from longrm_tasks.report.records import ReportError, Run, record_from_prediction
+from longrm_tasks.results.records import ReportError, Run, record_from_prediction
+from longrm_tasks.results.submission import build_submission
 
 ITERATIONS = 1000
 
@@ -161,3 +161,30 @@ def test_cli_compare_on_submissions(
     assert {row["key"] for row in saved["rows"] if row["significant"]} >= {"task_longqa"}
     assert main(["compare", paths[0], paths[0], "--iterations", "200"]) == 0
     assert capsys.readouterr().out.rstrip().endswith("Significant after Holm: none.")
+
+
+def _spec_members(key: str, record) -> bool:
+    """Spec §7, written out independently: which pairwise rows each pairwise subset holds."""
+    if record.tasktype != "PairWise":
+        return False
+    if key == "pairwise_avg":
+        return True
+    if key in ("same", "diff"):
+        return (record.subtype == "same") == (key == "same")
+    if key.startswith("task_"):
+        return key == f"task_{record.task_file.lower()}"
+    return key == f"len_{record.length_bucket}"
+
+
+def test_mcnemar_counts_the_rows_of_each_subset(run_a: Run, run_b: Run) -> None:
+    comparison = compare_runs(run_a, run_b, iterations=50, seed=0)
+    rows_b = run_b.by_key()
+    pairwise = [row for row in comparison.rows if row.test == MCNEMAR]
+    assert {row.key for row in pairwise} >= {"pairwise_avg", "same", "diff", "task_longqa", "len_4k"}
+    for row in pairwise:
+        members = [(r.score, rows_b[r.key].score) for r in run_a.samples if _spec_members(row.key, r)]
+        assert row.n == len(members), row.key
+        assert (row.only_a, row.only_b) == (
+            sum(a > b for a, b in members),
+            sum(b > a for a, b in members),
+        ), row.key

@@ -12,8 +12,8 @@ from support.report_runs import STRONG, WEAK, length_judge, sample_run
 
 from longrm_tasks.cli import main
 from longrm_tasks.leaderboard.site import build_site
-from longrm_tasks.leaderboard.submission import build_submission
-from longrm_tasks.report.records import ReportError
+from longrm_tasks.results.records import ReportError
+from longrm_tasks.results.submission import build_submission
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -85,8 +85,9 @@ def test_invalid_submission_stops_the_build_unless_skipped(results_dir: Path, tm
     with pytest.raises(ReportError, match=r"invalid submission .*aggregate"):
         build_site([folder], tmp_path / "site", iterations=50)
     board = build_site([folder], tmp_path / "site", skip_invalid=True, iterations=50)
-    assert len(board.invalid) == 1 and "strong.json" in board.invalid[0]
-    assert "Excluded (invalid) submissions" in (tmp_path / "site" / "index.html").read_text("utf-8")
+    (excluded,) = board.excluded
+    assert excluded.path.name == "strong.json" and "[aggregate-mismatch]" in excluded.reasons
+    assert "Excluded files" in (tmp_path / "site" / "index.html").read_text("utf-8")
 
 
 @pytest.mark.slow

@@ -12,9 +12,11 @@ import pytest
 from support.report_runs import STRONG, length_judge, sample_run
 
 from longrm_tasks.cli import main
-from longrm_tasks.leaderboard import submission as submission_module
-from longrm_tasks.leaderboard.schema import SCHEMA_VERSION, submission_schema
-from longrm_tasks.leaderboard.submission import build_submission, validate_document, validate_file
+from longrm_tasks.results import loaders as loaders_module
+from longrm_tasks.results.loaders import read_file
+from longrm_tasks.results.submission import build_submission
+from longrm_tasks.results.submission_schema import SCHEMA_VERSION, submission_schema
+from longrm_tasks.results.validation import validate_document
 
 Doc = dict[str, Any]
 
@@ -201,22 +203,32 @@ def test_broken_submission_is_rejected_with_its_message(
         (b"{not json", "not-json", "not valid JSON: Expecting property name"),
         (b'{"schema_version": NaN}', "not-json", "NaN is not allowed"),
         (b"\xff\xfe{}", "not-utf8", "not UTF-8 text"),
-        (b"[1, 2]", "not-object", "a submission is a JSON object, got list"),
-        (b"[" * 100_000 + b"]" * 100_000, "not-json", "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "too-deep", "nested too deeply"),
     ],
 )
 def test_unreadable_files_are_rejected(tmp_path: Path, raw: bytes, code: str, message: str) -> None:
     path = tmp_path / "bad.json"
     path.write_bytes(raw)
-    result = validate_file(path)
+    result = read_file(path).findings
     assert [(p.code, message in str(p)) for p in result.errors] == [(code, True)], result.errors
 
 
+def test_a_json_value_that_is_not_a_longrm_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert [p.code for p in validate_document([1, 2]).errors] == ["not-object"]
+    path = tmp_path / "list.json"
+    path.write_bytes(b"[1, 2]")
+    assert main(["validate", str(path)]) == 1
+    assert (
+        capsys.readouterr().out
+        == f"{path}: error [not-longrm]: neither a longrm submission nor a reference file\n"
+    )
+
+
 def test_oversized_file_is_rejected_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(submission_module, "MAX_BYTES", 10)
+    monkeypatch.setattr(loaders_module, "MAX_BYTES", 10)
     path = tmp_path / "big.json"
     path.write_text('{"schema_version": "x", "padding": 1}', "utf-8")
-    (problem,) = validate_file(path).errors
+    (problem,) = read_file(path).findings.errors
     assert problem.code == "too-large" and "more than the 10 byte limit" in str(problem)
 
 

@@ -45,3 +45,22 @@ def test_missing_run_is_one_clear_line(capsys: pytest.CaptureFixture, tmp_path: 
     assert (
         err.startswith("longrm report: ") and "no such file or folder" in err and len(err.splitlines()) == 1
     )
+
+
+def test_plan_is_a_subcommand_of_the_one_console_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tomllib
+
+    from longrm_tasks import plan
+
+    seen = []
+    monkeypatch.setattr(plan, "run_plan", lambda args: seen.append(args) or 0)
+    assert main(["plan", "--tokenizer", "tok", "--sample", "--budget", "1000", "--params", "8B"]) == 0
+    (args,) = seen
+    assert (args.command, args.tokenizer, args.sample, args.budget, args.params) == (
+        "plan", "tok", True, 1000, 8e9,
+    )  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        main(["plan", "--sample"])  # --tokenizer is required: argparse's usage error, status 2
+    assert stop.value.code == 2
+    project = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
+    assert project["project"]["scripts"] == {"longrm": "longrm_tasks.cli:main"}

@@ -11,10 +11,11 @@ import pytest
 from support.report_runs import STRONG, length_judge, run_lm_eval
 
 from longrm_tasks.cli import main
-from longrm_tasks.leaderboard.submission import build_submission, validate_document
-from longrm_tasks.report.lm_eval_runs import load_lm_eval
-from longrm_tasks.report.records import ReportError
 from longrm_tasks.report.tables import TABLES
+from longrm_tasks.results.lm_eval_runs import load_lm_eval
+from longrm_tasks.results.records import ReportError
+from longrm_tasks.results.submission import build_submission
+from longrm_tasks.results.validation import validate_document
 from longrm_tasks.scoring import METRIC_REDUCERS
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,8 @@ from support.scripted_judge import extract_slots
 
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items
-from longrm_tasks.report.loaders import load_runs
-from longrm_tasks.report.records import ReportError, record_from_response
+from longrm_tasks.results.loaders import load_runs
+from longrm_tasks.results.records import ReportError, record_from_response
 from longrm_tasks.scoring import aggregate
 
 DOC_FIELDS = (

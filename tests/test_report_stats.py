@@ -12,7 +12,7 @@ from longrm_tasks.constants import LENGTH_BUCKETS, TASK_FILES
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items
 from longrm_tasks.report.baselines import CONTROLS, control_samples, random_full_document, reported_metrics
-from longrm_tasks.report.reference import load_reference
+from longrm_tasks.report.reference import load_references
 from longrm_tasks.report.stats import (
     bootstrap_intervals,
     holm,
@@ -45,9 +45,8 @@ def synthetic_samples(n: int = 300, seed: int = 1) -> list[ScoredSample]:
 
 def test_replicate_metrics_equal_the_core_aggregate_on_the_resampled_rows() -> None:
     samples = synthetic_samples()
-    values, present = metric_matrix(samples)
     counts = resample_counts([s.task_file for s in samples], iterations=5, seed=3)
-    replicated = weighted_metrics(values, present, counts)
+    replicated = weighted_metrics(metric_matrix(samples), counts)
     for b in range(5):
         expanded = [s for s, c in zip(samples, counts[b], strict=True) for _ in range(int(c))]
         expected = aggregate(expanded)
@@ -128,8 +127,9 @@ def test_controls_on_the_sample_use_the_official_order() -> None:
 
 
 def test_committed_reference_files_load_and_match_the_spec() -> None:
-    document, entries = load_reference(ROOT / "results" / "reference" / "paper-v2.json")
-    assert "2510.06915" in document["citation"]
+    paper = ROOT / "results" / "reference" / "paper-v2.json"
+    assert "2510.06915" in json.loads(paper.read_text("utf-8"))["citation"]
+    entries = load_references([paper])
     by_name = {entry.name: entry for entry in entries}
     assert by_name["Gemini 2.5 Pro"].metrics["avg"] == pytest.approx(0.409)
     assert by_name["Qwen3-8B"].metrics["len_128k"] == pytest.approx(0.252)
@@ -137,7 +137,7 @@ def test_committed_reference_files_load_and_match_the_spec() -> None:
         0.189
     )
     assert len(entries) == 8
-    _, controls = load_reference(ROOT / "results" / "reference" / "controls-sample.json")
+    controls = load_references([ROOT / "results" / "reference" / "controls-sample.json"])
     expected = reported_metrics(control_samples(load_sample(), CONTROLS["longest response"][0]))
     (longest,) = [e for e in controls if e.name == "longest response"]
     assert longest.metrics == pytest.approx(expected)

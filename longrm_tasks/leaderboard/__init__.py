@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .schema import SCHEMA_VERSION, submission_schema
+from ..results.submission_schema import SCHEMA_VERSION, submission_schema
 
 __all__ = ["SCHEMA_VERSION", "submission_schema"]

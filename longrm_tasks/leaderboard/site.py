@@ -1,33 +1,37 @@
 """``longrm leaderboard``: a static HTML page and a Markdown table from submissions and reference rows.
 
-Every string that comes from a submission or a reference file is HTML-escaped where it is written;
-the page's only script is inline, allowed by a Content-Security-Policy hash, and touches the DOM only
-to reorder table rows, so injected markup could neither render nor run.
+Files are read by :func:`longrm_tasks.results.loaders.read_file`, the loader ``longrm validate`` uses:
+the page shows exactly the files validate accepts, and lists every other longrm file it found with
+its reasons. A submission is ranked in the scope its rows earn (:mod:`longrm_tasks.results.scope`),
+never in the one it claims. Every string from a file is neutralised and HTML-escaped where it is
+written; the page's only script is inline, allowed by a Content-Security-Policy hash, and touches the
+DOM only to reorder table rows, so injected markup could neither render nor run. Both outputs are
+rendered in memory and replaced atomically: a failed build never touches the previous page.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
-from typing import Any
 
-from ..constants import BEST_OF_N_SIZES, EXPECTED_FILE_ROWS, LENGTH_BUCKETS, TASK_FILES
-from ..report.records import ReportError
-from ..report.reference import is_reference, reference_entries
+from ..atomic import write_files
+from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, TASK_FILES
+from ..report.neutralise import html_text, markdown_text
+from ..report.reference import reference_entries
 from ..report.stats import DEFAULT_ITERATIONS, DEFAULT_SEED
 from ..report.tables import SUMMARY, TABLE1, TABLE2, Entry, markdown_table
 from ..report.writer import run_entries
+from ..results.loaders import OTHER, SUBMISSION, LoadedFile, json_files, read_file
+from ..results.records import ReportError
+from ..results.scope import FULL, SAMPLE
 from ..scoring import length_metric, task_metric
-from .submission import validate_file
 
 SCOPE_TITLES = {
-    "full": "Long-RewardBench (full benchmark, 1,900 rows)",
-    "bundled-sample": "Bundled sample (pipeline demo data — not comparable with the full benchmark)",
+    FULL: "Long-RewardBench (full benchmark, 1,900 rows)",
+    SAMPLE: "Bundled sample (pipeline demo data — not comparable with the full benchmark)",
 }
 OVERALL: Sequence[tuple[str, str]] = (
     *TABLE1[:-1],
@@ -53,6 +57,7 @@ th[aria-sort=descending] button::after{content:" \\25BC"}
 th[aria-sort=ascending] button::after{content:" \\25B2"}
 tr.reference{background:#f4f4f4;color:#555}
 .badge{font-size:.7rem;border:1px solid #888;border-radius:3px;padding:0 .25rem;margin-left:.3rem}
+.badge.warn{border-color:#b35900;color:#b35900}
 .ci{color:#777;font-size:.75rem;display:block}
 .tasks{display:flex;flex-wrap:wrap;gap:1rem}
 .tasks table{font-size:.8rem}
@@ -90,66 +95,62 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
 
 
+@dataclass(frozen=True)
+class Excluded:
+    """A longrm file left off the page, and why (the reasons ``longrm validate`` gives)."""
+
+    path: Path
+    shown: str
+    kind: str
+    reasons: str
+
+    @classmethod
+    def of(cls, loaded: LoadedFile, shown: str) -> Excluded:
+        kind = {"submission": "submission", "reference": "reference file"}.get(loaded.kind, "file")
+        return cls(loaded.path, shown, kind, loaded.findings.summary())
+
+    def __str__(self) -> str:
+        return f"invalid {self.kind} {self.path}: {self.reasons}"
+
+    def published(self) -> str:
+        """The line shown on the page (the file relative to the folder it was found in)."""
+        return f"invalid {self.kind} {self.shown}: {self.reasons}"
+
+
 @dataclass
 class Board:
     """Entries grouped by the data they were computed on (scores are only comparable within a scope)."""
 
     scopes: dict[str, list[Entry]] = field(default_factory=dict)
-    invalid: list[str] = field(default_factory=list)
-    provenance: dict[str, dict[str, Any]] = field(default_factory=dict)
+    excluded: list[Excluded] = field(default_factory=list)
+    ignored: list[Path] = field(default_factory=list)
 
     def add(self, scope: str, entry: Entry) -> None:
         self.scopes.setdefault(scope, []).append(entry)
 
 
-def submission_scope(provenance: dict[str, Any], rows: int) -> str:
-    """``bundled-sample``, ``full`` (all 1,900 rows), or a label naming the partial data."""
-    if provenance.get("data_source") == "bundled-sample":
-        return "bundled-sample"
-    if rows == sum(EXPECTED_FILE_ROWS.values()):
-        return "full"
-    digest = hashlib.sha256(
-        json.dumps(provenance.get("data_files_sha256"), sort_keys=True).encode()
-    ).hexdigest()
-    return f"partial data ({rows} rows, data {digest[:8]})"
-
-
 def collect(
     paths: Sequence[Path],
     *,
-    skip_invalid: bool = False,
+    data_dir: Path | None = None,
     iterations: int = DEFAULT_ITERATIONS,
     seed: int = DEFAULT_SEED,
 ) -> Board:
-    """Read every submission and reference file under ``paths`` (other JSON files are ignored)."""
+    """Every submission and reference file under ``paths``: valid ones placed, the others excluded."""
     board = Board()
-    files = sorted({f for p in paths for f in ([p] if p.is_file() else p.rglob("*.json"))})
-    for path in files:
-        try:
-            head = path.read_text("utf-8", errors="replace")[:4096]
-        except OSError:
-            continue
-        if '"longrm-submission/' in head:
-            result = validate_file(path)
-            if not result.ok or result.run is None:
-                message = f"{path}: " + "; ".join(str(p) for p in result.errors[:3])
-                if not skip_invalid:
-                    raise ReportError(f"invalid submission {message}")
-                board.invalid.append(message)
-                continue
-            run = result.run
-            assert result.document is not None
-            run.name = result.document["model"]["name"]
-            (entry,) = run_entries([run], iterations, seed)
+    for path, shown in json_files(paths).items():
+        loaded = read_file(path, data_dir)
+        if loaded.kind == OTHER:
+            board.ignored.append(path)
+        elif not loaded.ok:
+            board.excluded.append(Excluded.of(loaded, shown))
+        elif loaded.kind == SUBMISSION and loaded.run is not None and loaded.scope is not None:
+            (entry,) = run_entries([loaded.run], iterations, seed)
             entry.kind = "submission"
-            scope = submission_scope(run.provenance, len(run.samples))
-            board.add(scope, entry)
-            board.provenance[f"{scope}\x1f{entry.name}"] = run.provenance
-        elif '"longrm-reference/1"' in head:
-            document = json.loads(path.read_text("utf-8"))
-            if is_reference(document):
-                for entry in reference_entries(document, str(path)):
-                    board.add(str(document.get("scope", "full")), entry)
+            board.add(loaded.scope.name, entry)
+        else:
+            for row in loaded.rows:
+                board.add(row.scope, *reference_entries([row]))
     return board
 
 
@@ -158,10 +159,12 @@ def _ranked(entries: list[Entry], key: str = "avg") -> list[Entry]:
 
 
 def _name_cell(entry: Entry) -> str:
-    badge = "" if entry.kind == "submission" else f'<span class="badge">{escape(entry.kind)}</span>'
-    title = f' title="{escape(entry.note)}"' if entry.note else ""
+    badge = "" if entry.kind == "submission" else f'<span class="badge">{html_text(entry.kind)}</span>'
+    badge += "".join(f'<span class="badge warn">⚠ {html_text(flag)}</span>' for flag in entry.flags)
+    title = f' title="{html_text(entry.note)}"' if entry.note else ""
     return (
-        f'<td class="name" data-sort="{escape(entry.name.lower())}"{title}>{escape(entry.name)}{badge}</td>'
+        f'<td class="name" data-sort="{html_text(entry.name.lower())}"{title}>'
+        f"{html_text(entry.name)}{badge}</td>"
     )
 
 
@@ -177,7 +180,8 @@ def _value_cell(entry: Entry, key: str) -> str:
 def html_table(entries: list[Entry], columns: Sequence[tuple[str, str]], table_id: str) -> str:
     """A sortable table (click a header); reference rows carry the ``reference`` class and a badge."""
     head = '<th data-type="text"><button type="button">model</button></th>' + "".join(
-        f'<th data-type="number"><button type="button">{escape(label)}</button></th>' for label, _ in columns
+        f'<th data-type="number"><button type="button">{html_text(label)}</button></th>'
+        for label, _ in columns
     )
     body = []
     for entry in entries:
@@ -185,7 +189,7 @@ def html_table(entries: list[Entry], columns: Sequence[tuple[str, str]], table_i
         cells = _name_cell(entry) + "".join(_value_cell(entry, key) for _, key in columns)
         body.append(f"<tr{css}>{cells}</tr>")
     return (
-        f'<table class="sortable" id="{escape(table_id)}"><thead><tr>{head}</tr></thead>'
+        f'<table class="sortable" id="{html_text(table_id)}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
 
@@ -237,7 +241,7 @@ def length_svg(entries: list[Entry]) -> str:
         label = entry.name if entry.kind == "submission" else f"{entry.name} ({entry.kind})"
         parts.append(
             f'<text x="{left + plot_w + 10}" y="{top + 14 * (n + 1)}" font-size="11" fill="{color}">'
-            f"{escape(label[:40])}</text>"
+            f"{html_text(label[:40])}</text>"
         )
     parts.append(
         f'<text x="14" y="{top + plot_h / 2:.0f}" font-size="11" '
@@ -255,12 +259,11 @@ def scope_section(index: int, scope: str, entries: list[Entry]) -> str:
     for label, key in PER_TASK:
         members = [e for e in _ranked(entries, key) if e.has(key)]
         if members:
-            per_task.append(
-                f"<div><h4>{escape(label)}</h4>{html_table(members, [(label, key)], f's{index}-{key}')}</div>"
-            )
+            table = html_table(members, [(label, key)], f"s{index}-{key}")
+            per_task.append(f"<div><h4>{html_text(label)}</h4>{table}</div>")
     curve = length_svg(length_entries) if length_entries else "<p>No length data.</p>"
     return (
-        f'<section id="scope-{index}"><h2>{escape(title)}</h2>'
+        f'<section id="scope-{index}"><h2>{html_text(title)}</h2>'
         f"<h3>Overall</h3>{html_table(ranked, OVERALL, f's{index}-overall')}"
         f"<h3>Accuracy vs context length</h3>{curve}"
         f"{html_table(length_entries, TABLE2, f's{index}-length') if length_entries else ''}"
@@ -272,8 +275,8 @@ def render_html(board: Board) -> str:
     """The whole page."""
     order = sorted(board.scopes, key=lambda s: (s != "full", s != "bundled-sample", s))
     sections = "".join(scope_section(i, scope, board.scopes[scope]) for i, scope in enumerate(order))
-    notes = "".join(f"<li>{escape(message)}</li>" for message in board.invalid)
-    invalid = f"<h2>Excluded (invalid) submissions</h2><ul>{notes}</ul>" if notes else ""
+    notes = "".join(f"<li>{html_text(excluded.published())}</li>" for excluded in board.excluded)
+    invalid = f"<h2>Excluded files (they fail longrm validate)</h2><ul>{notes}</ul>" if notes else ""
     csp = (
         f"default-src 'none'; script-src {_csp_hash(SCRIPT)}; style-src {_csp_hash(STYLE)}; "
         "img-src data:; base-uri 'none'; form-action 'none'"
@@ -281,7 +284,7 @@ def render_html(board: Board) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{escape(csp)}">'
+        f'<meta http-equiv="Content-Security-Policy" content="{html_text(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<link rel="icon" href="data:,">'
         f"<title>Long-RewardBench leaderboard</title><style>{STYLE}</style></head><body>"
@@ -306,9 +309,12 @@ def render_markdown(board: Board) -> str:
     ]
     for scope in order:
         ranked = _ranked(board.scopes[scope])
-        out += [f"## {SCOPE_TITLES.get(scope, scope)}", "", markdown_table(ranked, OVERALL)]
+        out += [f"## {markdown_text(SCOPE_TITLES.get(scope, scope))}", "", markdown_table(ranked, OVERALL)]
         out += [markdown_table(ranked, TABLE2, ci=False)]
         out += [markdown_table(ranked, SUMMARY[:4], ci=False)]
+    if board.excluded:
+        out += ["## Excluded files (they fail longrm validate)", ""]
+        out += [f"- {markdown_text(excluded.published())}" for excluded in board.excluded]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -317,17 +323,22 @@ def build_site(
     out: Path,
     *,
     skip_invalid: bool = False,
+    data_dir: Path | None = None,
     iterations: int = DEFAULT_ITERATIONS,
     seed: int = DEFAULT_SEED,
 ) -> Board:
-    """Write ``index.html`` and ``leaderboard.md`` to ``out``; return what was collected."""
-    board = collect(paths, skip_invalid=skip_invalid, iterations=iterations, seed=seed)
-    if (
-        not any(e.kind == "submission" for entries in board.scopes.values() for e in entries)
-        and not board.scopes
-    ):
-        raise ReportError("no submissions or reference files found")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "index.html").write_text(render_html(board), "utf-8")
-    (out / "leaderboard.md").write_text(render_markdown(board), "utf-8")
+    """Write ``index.html`` and ``leaderboard.md`` to ``out``; return what was collected.
+
+    A file that fails validation stops the build (nothing written) unless ``skip_invalid``; then it is
+    listed on the page with its reasons.
+    """
+    board = collect(paths, data_dir=data_dir, iterations=iterations, seed=seed)
+    if board.excluded and not skip_invalid:
+        raise ReportError(
+            "; ".join(map(str, board.excluded))
+            + " — nothing written (--skip-invalid builds the page without these files)"
+        )
+    if not board.scopes:
+        raise ReportError("no valid submissions or reference files found; nothing written")
+    write_files(out, {"index.html": render_html(board), "leaderboard.md": render_markdown(board)})
     return board

@@ -1,11 +1,4 @@
-"""Reports from judged runs: loading per-sample records, tables, bootstrap statistics, plots.
+"""Reports from judged runs: tables, bootstrap statistics, paired comparisons, plots.
 
-Nothing here imports a harness; lm-eval and OpenCompass outputs are read as files.
+Runs are read by :mod:`longrm_tasks.results`; nothing here imports a harness.
 """
-
-from __future__ import annotations
-
-from .loaders import load_all, load_runs
-from .records import ReportError, Run, SampleRecord
-
-__all__ = ["ReportError", "Run", "SampleRecord", "load_all", "load_runs"]

@@ -25,9 +25,9 @@ from ..constants import (
 from ..data import BenchmarkData
 from ..order import presentation_orders, presented_slots
 from ..parsing import ranks_from_rewards
-from ..scoring import PAPER_COLUMNS, ScoredSample, aggregate, sample_score
-from .records import metric_counts
-from .reference import REFERENCE_SCHEMA
+from ..results.records import metric_counts
+from ..results.reference import REFERENCE_SCHEMA
+from ..scoring import PAPER_COLUMNS, ScoredSample, aggregate, exact_match, sample_score
 
 #: A control: (gold rank of each slot, presented texts) → expected per-sample score.
 Strategy = Callable[[Sequence[int], Sequence[str]], float]
@@ -44,7 +44,7 @@ def random_rank_match(order: Sequence[int], texts: Sequence[str]) -> float:
 
 def random_exact(order: Sequence[int], texts: Sequence[str]) -> float:
     predictions = _permutations(len(order))
-    return sum(sample_score(order, p) == 1.0 for p in predictions) / len(predictions)
+    return sum(exact_match(order, p) for p in predictions) / len(predictions)
 
 
 def first_slot(order: Sequence[int], texts: Sequence[str]) -> float:

@@ -5,24 +5,30 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, PAIRWISE, TASK_FILES
-from ..scoring import ScoredSample, aggregate, length_metric, task_metric
-from .records import ReportError, RowKey, Run, SampleRecord, metric_counts
+from ..constants import TASK_FILES
+from ..results.records import ReportError, RowKey, Run, metric_counts
+from ..scoring import (
+    METRIC_REDUCERS,
+    PAIRWISE_METRICS,
+    PAPER_COLUMNS,
+    ScoredSample,
+    aggregate,
+    mean_of_present,
+    metric_inputs,
+)
+from .neutralise import markdown_text
 from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, holm, mcnemar_exact, paired_bootstrap
 
 ALPHA = 0.05
 MCNEMAR, BOOTSTRAP = "McNemar (exact)", "paired bootstrap"
 
-#: Subsets tested, in display order: (metric key, label, pairwise-only = 0/1 scores → McNemar).
-SUBSETS: tuple[tuple[str, str, bool], ...] = (
-    ("avg", "AVG. (all rows)", False),
-    ("pairwise_avg", "PairWise Avg.", True),
-    ("bon_avg", "Rank Avg.", False),
-    *((task_metric(task), task, True) for task in TASK_FILES),
-    ("same", "Same.", True),
-    ("diff", "Diff.", True),
-    *((f"rank{n}", f"Rank{n}", False) for n in BEST_OF_N_SIZES),
-    *((length_metric(bucket), bucket, True) for bucket in LENGTH_BUCKETS),
+#: Subsets tested, headline first: (metric key, label, pairwise = 0/1 scores → McNemar). A subset is a
+#: paper column whose reducer is a micro mean over the rows that count for it (L-Avg., a mean of
+#: bucket means, is not a subset of rows); which rows count is :func:`scoring.metric_inputs`' answer.
+SUBSETS: tuple[tuple[str, str, bool], ...] = tuple(
+    (key, label, key in PAIRWISE_METRICS)
+    for label, key in sorted(PAPER_COLUMNS.items(), key=lambda column: column[1] != "avg")
+    if METRIC_REDUCERS[key] is mean_of_present
 )
 
 
@@ -105,6 +111,8 @@ def compare_runs(
     samples_b = [rows_b[key].scored() for key in keys]
     differences = paired_bootstrap(samples_a, samples_b, iterations=iterations, seed=seed)
     counts = metric_counts(samples_a)
+    inputs_a = [metric_inputs(sample) for sample in samples_a]
+    inputs_b = [metric_inputs(sample) for sample in samples_b]
     tested: list[ComparisonRow] = []
     for key, label, pairwise in SUBSETS:
         if not counts.get(key):
@@ -114,9 +122,7 @@ def compare_runs(
         p_value, test = diff.p_value, BOOTSTRAP
         if pairwise:
             members = [
-                (x.score, y.score)
-                for x, y, k in zip(samples_a, samples_b, keys, strict=True)
-                if x.tasktype == PAIRWISE and _in_subset(key, rows_a[k])
+                (x[key], y[key]) for x, y in zip(inputs_a, inputs_b, strict=True) if x[key] is not None
             ]
             only_a = sum(1 for x, y in members if x > y)
             only_b = sum(1 for x, y in members if y > x)
@@ -159,20 +165,6 @@ def _point(samples: list[ScoredSample], key: str) -> float:
     return aggregate(samples, [key])[key]
 
 
-def _in_subset(key: str, record: SampleRecord) -> bool:
-    if key == "pairwise_avg":
-        return True
-    if key == "same":
-        return record.subtype == "same"
-    if key == "diff":
-        return record.subtype != "same"
-    if key.startswith("task_"):
-        return task_metric(record.task_file) == key
-    if key.startswith("len_"):
-        return length_metric(record.length_bucket) == key
-    raise KeyError(key)
-
-
 def _p(value: float) -> str:
     return f"{value:.2e}" if value < 1e-3 else f"{value:.3f}"
 
@@ -181,7 +173,7 @@ def comparison_markdown(comparison: Comparison) -> str:
     """The comparison as a Markdown table (scores ×100) with a one-line verdict."""
     c = comparison
     lines = [
-        f"## {c.name_a} (A) vs {c.name_b} (B)",
+        f"## {markdown_text(c.name_a)} (A) vs {markdown_text(c.name_b)} (B)",
         "",
         f"{c.shared} shared rows (only in A: {c.only_in_a}, only in B: {c.only_in_b}); "
         f"paired bootstrap {c.iterations} replicates (seed {c.seed}, stratified by task file); "

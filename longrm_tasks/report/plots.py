@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
-from pathlib import Path
 
 from ..constants import LENGTH_BUCKETS, TASK_FILES
 from ..scoring import length_metric, task_metric
+from .neutralise import plot_text
 from .tables import Entry
 
 FORMATS = ("png", "svg")
@@ -24,20 +25,21 @@ def _pyplot():  # imported lazily: matplotlib is an optional extra
     return plt
 
 
-def _save(fig, base: Path) -> list[Path]:
-    paths = []
+def _rendered(fig, name: str) -> dict[str, bytes]:
+    """The figure as ``{name.png: bytes, name.svg: bytes}`` (written by the caller, atomically)."""
+    files = {}
     for fmt in FORMATS:
-        path = base.with_suffix(f".{fmt}")
+        buffer = io.BytesIO()
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-        fig.savefig(path, dpi=150, bbox_inches="tight", metadata=metadata)
-        paths.append(path)
-    return paths
+        fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
+        files[f"{name}.{fmt}"] = buffer.getvalue()
+    return files
 
 
-def length_curve(runs: Sequence[Entry], base: Path, references: Sequence[Entry] = ()) -> list[Path]:
+def length_curve(runs: Sequence[Entry], name: str, references: Sequence[Entry] = ()) -> dict[str, bytes]:
     """Pairwise accuracy per context-length bucket: one line per run with its 95% bootstrap band.
 
-    Reference entries (paper rows) are drawn dashed, without bands. Returns the PNG and SVG paths.
+    Reference entries (paper rows) are drawn dashed, without bands. Returns the PNG and SVG files.
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
@@ -47,7 +49,9 @@ def length_curve(runs: Sequence[Entry], base: Path, references: Sequence[Entry] 
         points = [(i, entry.metrics[k]) for i, k in zip(x, keys, strict=True) if entry.has(k)]
         if not points:
             continue
-        (line,) = ax.plot([p[0] for p in points], [100 * p[1] for p in points], marker="o", label=entry.name)
+        (line,) = ax.plot(
+            [p[0] for p in points], [100 * p[1] for p in points], marker="o", label=plot_text(entry.name)
+        )
         bands = [
             (i, entry.intervals[k])
             for i, k in zip(x, keys, strict=True)
@@ -71,7 +75,7 @@ def length_curve(runs: Sequence[Entry], base: Path, references: Sequence[Entry] 
                 linestyle="--",
                 marker=".",
                 alpha=0.7,
-                label=f"{entry.name} ({entry.kind}, full benchmark)",
+                label=plot_text(f"{entry.name} ({entry.kind}, full benchmark)"),
             )
     ax.axhline(50, color="grey", linewidth=0.8, linestyle=":", label="chance (pairwise)")
     ax.set_xticks(x, LENGTH_BUCKETS)
@@ -81,12 +85,12 @@ def length_curve(runs: Sequence[Entry], base: Path, references: Sequence[Entry] 
     ax.set_title("Long-RewardBench: accuracy vs context length (95% bootstrap bands)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    paths = _save(fig, base)
+    files = _rendered(fig, name)
     plt.close(fig)
-    return paths
+    return files
 
 
-def task_bars(runs: Sequence[Entry], base: Path) -> list[Path]:
+def task_bars(runs: Sequence[Entry], name: str) -> dict[str, bytes]:
     """Pairwise accuracy per task file and best-of-N rank-match per N, grouped bars with 95% CIs."""
     plt = _pyplot()
     columns = [
@@ -109,13 +113,13 @@ def task_bars(runs: Sequence[Entry], base: Path) -> list[Path]:
             heights.append(value)
             errors[0].append(value - 100 * interval.low if interval else 0.0)
             errors[1].append(100 * interval.high - value if interval else 0.0)
-        ax.bar(xs, heights, width=width, yerr=errors, capsize=2, label=entry.name)
+        ax.bar(xs, heights, width=width, yerr=errors, capsize=2, label=plot_text(entry.name))
     ax.set_xticks(range(len(columns)), [label for label, _ in columns])
     ax.set_ylabel("score (%)")
     ax.set_ylim(0, 108)
     ax.set_title("Per task: pairwise accuracy; Rank2-4: best-of-N rank-match; AVG.: all rows (95% CIs)")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    paths = _save(fig, base)
+    files = _rendered(fig, name)
     plt.close(fig)
-    return paths
+    return files

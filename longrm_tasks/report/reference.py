@@ -1,70 +1,39 @@
-"""Reference rows kept as data: the paper's published numbers and control baselines.
-
-File format ``longrm-reference/1`` (JSON)::
-
-    {"schema": "longrm-reference/1", "kind": "paper" | "control", "scope": "full" | "bundled-sample",
-     "citation": "...", "scale": 100 | 1, "rows": [{"name": ..., "tables": [...], "metrics": {key: value}}]}
-
-``metrics`` are keyed by the core's metric keys; ``scale`` 100 means the values are printed ×100 as
-in the paper (they are divided by 100 on loading).
-"""
+"""Reference rows (paper numbers, control baselines) as table entries; files are read by ``results``."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..scoring import METRIC_REDUCERS
-from .records import ReportError
+from ..results.loaders import REFERENCE, UNREADABLE, json_files, read_file
+from ..results.records import ReportError
+from ..results.reference import ReferenceRow, validate_reference_document
 from .tables import Entry
 
-REFERENCE_SCHEMA = "longrm-reference/1"
-KINDS = ("paper", "control")
+
+def reference_entries(rows: Iterable[ReferenceRow]) -> list[Entry]:
+    """Table entries of reference rows (values are fractions already)."""
+    return [Entry(row.name, row.kind, dict(row.metrics), note=row.note) for row in rows]
 
 
-def is_reference(document: Any) -> bool:
-    return isinstance(document, dict) and document.get("schema") == REFERENCE_SCHEMA
+def document_entries(document: dict[str, Any]) -> list[Entry]:
+    """Entries of a reference document built in memory (e.g. controls computed on the run's data)."""
+    result = validate_reference_document(document)
+    if not result.ok:
+        raise ReportError(f"reference rows do not validate: {result.summary()}")
+    return reference_entries(result.rows)
 
 
-def reference_entries(document: dict[str, Any], source: str = "") -> list[Entry]:
-    """Table entries of one reference document (values as fractions)."""
-    kind = document.get("kind")
-    if kind not in KINDS:
-        raise ReportError(f"{source}: reference kind must be one of {KINDS}, got {kind!r}")
-    scale = float(document.get("scale", 1))
+def load_references(paths: Iterable[str | Path]) -> list[Entry]:
+    """Entries of every reference file at or below ``paths``; an invalid or unreadable one stops
+    with its reasons (other JSON files are skipped)."""
     entries = []
-    for row in document.get("rows", []):
-        unknown = set(row.get("metrics", {})) - set(METRIC_REDUCERS)
-        if unknown:
-            raise ReportError(f"{source}: row {row.get('name')!r} has unknown metric keys {sorted(unknown)}")
-        metrics = {key: float(value) / scale for key, value in row["metrics"].items()}
-        note = "; ".join(filter(None, [", ".join(row.get("tables", [])), row.get("note", "")]))
-        entries.append(Entry(str(row["name"]), kind, metrics, note=note))
-    return entries
-
-
-def load_reference(path: str | Path) -> tuple[dict[str, Any], list[Entry]]:
-    """A reference file: the document and its entries."""
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as error:
-        raise ReportError(f"{path}: cannot read reference file ({error})") from None
-    if not is_reference(document):
-        raise ReportError(f"{path}: not a {REFERENCE_SCHEMA} file")
-    return document, reference_entries(document, str(path))
-
-
-def reference_files(folder: str | Path) -> list[Path]:
-    """Every reference file at or below ``folder``."""
-    folder = Path(folder)
-    candidates = [folder] if folder.is_file() else sorted(folder.rglob("*.json"))
-    found = []
-    for path in candidates:
-        try:
-            if is_reference(json.loads(path.read_text("utf-8"))):
-                found.append(path)
-        except (OSError, ValueError):
+    for path in json_files(paths):
+        loaded = read_file(path)
+        if loaded.kind not in (REFERENCE, UNREADABLE):
             continue
-    return found
+        if not loaded.ok:
+            raise ReportError(f"invalid reference file {path}: {loaded.findings.summary()}")
+        entries += reference_entries(loaded.rows)
+    return entries

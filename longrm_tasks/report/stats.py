@@ -1,40 +1,54 @@
 """Bootstrap confidence intervals, paired tests and the Holm correction.
 
 Resampling is stratified by task file (each file keeps its row count), seeded, and vectorised: a
-replicate is a vector of draw counts per sample (a multinomial per stratum), and every metric of a
-replicate is computed from those counts with exactly the reducers of :mod:`longrm_tasks.scoring`
-(micro means over the samples that count, 0 when none do; L-Avg the mean of the six bucket means).
+replicate is a vector of draw counts per sample (a multinomial per stratum). Which samples count for
+a metric, and with what value, is :func:`longrm_tasks.scoring.metric_inputs`' answer; a metric whose
+reducer is the micro mean is then a weighted mean of those values (one matrix product for all
+replicates), and any other reducer (L-Avg.) is applied as is to each replicate's draws.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain, repeat
+from typing import Any
 
 import numpy as np
 
-from ..constants import LENGTH_BUCKETS
-from ..scoring import METRIC_REDUCERS, ScoredSample, length_metric, metric_inputs
+from ..scoring import METRIC_REDUCERS, ScoredSample, mean_of_present, metric_inputs
 
 DEFAULT_ITERATIONS = 2000
 DEFAULT_SEED = 0
 LEVEL = 0.95
-#: Every metric except L-Avg is a micro mean; L-Avg is derived from the bucket means.
-MEAN_METRICS = tuple(key for key in METRIC_REDUCERS if key != "len_avg")
+#: Metrics reduced by the micro mean (vectorised); the others are reduced by their own reducer.
+MEAN_METRICS = tuple(key for key, reducer in METRIC_REDUCERS.items() if reducer is mean_of_present)
 
 
-def metric_matrix(samples: Sequence[ScoredSample]) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` and ``present`` (metrics × samples) from :func:`~longrm_tasks.scoring.metric_inputs`."""
+@dataclass
+class MetricInputs:
+    """Per-sample inputs of every metric: a matrix for the micro means, raw values for the rest."""
+
+    values: np.ndarray
+    present: np.ndarray
+    other: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def metric_matrix(samples: Sequence[ScoredSample]) -> MetricInputs:
+    """``values`` and ``present`` (micro-mean metrics × samples), and the raw inputs of the others."""
     values = np.zeros((len(MEAN_METRICS), len(samples)))
     present = np.zeros((len(MEAN_METRICS), len(samples)))
+    other: dict[str, list[Any]] = {key: [] for key in METRIC_REDUCERS if key not in MEAN_METRICS}
     for column, sample in enumerate(samples):
         inputs = metric_inputs(sample)
         for row, key in enumerate(MEAN_METRICS):
             if inputs[key] is not None:
                 values[row, column] = inputs[key]
                 present[row, column] = 1.0
-    return values, present
+        for key, column_values in other.items():
+            column_values.append(inputs[key])
+    return MetricInputs(values, present, other)
 
 
 def resample_counts(strata: Sequence[str], iterations: int, seed: int) -> np.ndarray:
@@ -50,14 +64,37 @@ def resample_counts(strata: Sequence[str], iterations: int, seed: int) -> np.nda
     return counts
 
 
-def weighted_metrics(values: np.ndarray, present: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
+def _reduced(key: str, values: list[Any], counts: np.ndarray) -> np.ndarray:
+    """``METRIC_REDUCERS[key]`` over each replicate's draws (a sample drawn k times counts k times).
+
+    Inputs are few distinct values (a bucket and a 0/1 score), so each replicate is handed to the
+    reducer as every distinct value repeated by its total draw count.
+    """
+    distinct: dict[Any, list[int]] = {}
+    for i, value in enumerate(values):
+        if value is not None:
+            distinct.setdefault(value, []).append(i)
+    reducer = METRIC_REDUCERS[key]
+    if not distinct:
+        return np.full(len(counts), reducer([]))
+    weights = np.stack([counts[:, members].sum(axis=1) for members in distinct.values()], axis=1)
+    return np.array(
+        [
+            reducer(chain.from_iterable(repeat(v, int(w)) for v, w in zip(distinct, row, strict=True)))
+            for row in weights
+        ]
+    )
+
+
+def weighted_metrics(inputs: MetricInputs, counts: np.ndarray) -> dict[str, np.ndarray]:
     """Every metric for each row of ``counts`` (a row of ones gives the plain aggregates)."""
-    sums = counts @ (values * present).T
-    totals = counts @ present.T
+    sums = counts @ (inputs.values * inputs.present).T
+    totals = counts @ inputs.present.T
     means = sums / np.maximum(totals, 1.0)
     result = {key: means[:, row] for row, key in enumerate(MEAN_METRICS)}
-    result["len_avg"] = np.mean([result[length_metric(bucket)] for bucket in LENGTH_BUCKETS], axis=0)
-    return result
+    for key, values in inputs.other.items():
+        result[key] = _reduced(key, values, counts)
+    return {key: result[key] for key in METRIC_REDUCERS}
 
 
 @dataclass(frozen=True)
@@ -77,11 +114,9 @@ def bootstrap_intervals(
     level: float = LEVEL,
 ) -> dict[str, Interval]:
     """Percentile CIs of every metric, resampling within task files. Samples should be in a fixed order."""
-    values, present = metric_matrix(samples)
-    point = weighted_metrics(values, present, np.ones((1, len(samples))))
-    replicates = weighted_metrics(
-        values, present, resample_counts([s.task_file for s in samples], iterations, seed)
-    )
+    inputs = metric_matrix(samples)
+    point = weighted_metrics(inputs, np.ones((1, len(samples))))
+    replicates = weighted_metrics(inputs, resample_counts([s.task_file for s in samples], iterations, seed))
     tail = (1 - level) / 2 * 100
     result = {}
     for key, estimate in point.items():
@@ -115,12 +150,11 @@ def paired_bootstrap(
     """
     if len(samples_a) != len(samples_b):
         raise ValueError("paired samples must have the same length")
-    values_a, present = metric_matrix(samples_a)
-    values_b, _ = metric_matrix(samples_b)
+    inputs_a, inputs_b = metric_matrix(samples_a), metric_matrix(samples_b)
     ones = np.ones((1, len(samples_a)))
     counts = resample_counts([s.task_file for s in samples_a], iterations, seed)
-    point_a, point_b = weighted_metrics(values_a, present, ones), weighted_metrics(values_b, present, ones)
-    reps_a, reps_b = weighted_metrics(values_a, present, counts), weighted_metrics(values_b, present, counts)
+    point_a, point_b = weighted_metrics(inputs_a, ones), weighted_metrics(inputs_b, ones)
+    reps_a, reps_b = weighted_metrics(inputs_a, counts), weighted_metrics(inputs_b, counts)
     tail = (1 - level) / 2 * 100
     result = {}
     for key in point_a:

@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, TASK_FILES
+from ..results.records import Run
+from ..results.submission import empty_outputs
 from ..scoring import PARSE_FAILURE_METRIC, length_metric, task_metric
-from .records import Run
+from .neutralise import csv_text, markdown_text
 from .stats import Interval
 
 Columns = Sequence[tuple[str, str]]
@@ -50,15 +52,23 @@ class Entry:
     intervals: dict[str, Interval] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     note: str = ""
+    #: Warnings shown next to the name wherever the entry is (e.g. empty judge outputs).
+    flags: tuple[str, ...] = ()
 
     def has(self, key: str) -> bool:
         """Whether the entry reports ``key`` (a metric with no rows is not reported)."""
         return key in self.metrics and self.counts.get(key, 1) > 0
 
 
+def run_flags(run: Run) -> tuple[str, ...]:
+    """Warnings a reader must see next to the run's numbers."""
+    empty = empty_outputs(run)
+    return (f"{empty} of {len(run.samples)} judge outputs empty",) if empty else ()
+
+
 def run_entry(run: Run, intervals: dict[str, Interval] | None = None, kind: str = "run") -> Entry:
     """Table entry of a run, from its per-sample records."""
-    return Entry(run.name, kind, run.aggregates(), intervals or {}, run.counts())
+    return Entry(run.name, kind, run.aggregates(), intervals or {}, run.counts(), flags=run_flags(run))
 
 
 def _cell(entry: Entry, key: str, ci: bool) -> str:
@@ -72,14 +82,10 @@ def _cell(entry: Entry, key: str, ci: bool) -> str:
 
 
 def _marked(entry: Entry) -> str:
-    name = markdown_escape(entry.name)
-    return name if entry.kind in ("run", "submission") else f"{name} *({entry.kind})*"
-
-
-def markdown_escape(text: str) -> str:
-    """Text safe inside a Markdown table cell (no raw HTML, no cell breaks)."""
-    replacements = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "`": "\\`", "\n": " ", "\r": " "}
-    return "".join(replacements.get(char, char) for char in text)
+    name = markdown_text(entry.name)
+    if entry.kind not in ("run", "submission"):
+        name += f" *({entry.kind})*"
+    return name + "".join(f" ⚠ {markdown_text(flag)}" for flag in entry.flags)
 
 
 def markdown_table(entries: Iterable[Entry], columns: Columns, *, ci: bool = True) -> str:
@@ -112,27 +118,31 @@ def table_json(entries: Iterable[Entry], columns: Columns) -> list[dict[str, Any
     return rows
 
 
-def table_csv(entries: Iterable[Entry], columns: Columns) -> str:
-    """Wide CSV: one line per entry; for each column the value and its CI bounds (fractions)."""
+def csv_document(rows: Iterable[Sequence[Any]]) -> str:
+    """CSV text; every text cell through :func:`~.neutralise.csv_text` (numbers as ``repr``)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([csv_text(cell) if isinstance(cell, str) else cell for cell in row])
+    return buffer.getvalue()
+
+
+def table_csv(entries: Iterable[Entry], columns: Columns) -> str:
+    """Wide CSV: one line per entry; for each column the value and its CI bounds (fractions)."""
     header = ["model", "kind"]
     for label, _ in columns:
         header += [label, f"{label} ci_low", f"{label} ci_high"]
-    writer.writerow(header)
+    lines: list[list[Any]] = [header]
     for entry in entries:
         line: list[Any] = [entry.name, entry.kind]
         for _, key in columns:
             interval = entry.intervals.get(key)
             if entry.has(key):
-                line += [
-                    repr(entry.metrics[key]),
-                    *((repr(interval.low), repr(interval.high)) if interval else ("", "")),
-                ]
+                line += [entry.metrics[key], *((interval.low, interval.high) if interval else ("", ""))]
             else:
                 line += ["", "", ""]
-        writer.writerow(line)
-    return buffer.getvalue()
+        lines.append(line)
+    return csv_document(lines)
 
 
 @dataclass(frozen=True)
@@ -170,7 +180,7 @@ def parse_failure_markdown(runs: Sequence[Run]) -> str:
         for run in runs:
             cells = parse_failures(run)[by]
             out.append(
-                f"| {markdown_escape(run.name)} | "
+                f"| {markdown_text(run.name)} | "
                 + " | ".join(
                     f"{100 * cells[n].rate:.1f} ({cells[n].failed}/{cells[n].total})"
                     if cells[n].total
@@ -181,6 +191,9 @@ def parse_failure_markdown(runs: Sequence[Run]) -> str:
             )
         out.append("")
     return "\n".join(out)
+
+
+PARSE_FAILURE_FIELDS = ("model", "by", "group", "failed", "total", "rate")
 
 
 def parse_failure_rows(runs: Sequence[Run]) -> list[dict[str, Any]]:

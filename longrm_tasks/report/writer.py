@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -10,16 +9,20 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..atomic import write_files
 from ..constants import TASK_FILES
+from ..results.provenance import summary_lines
+from ..results.records import Run
+from ..results.submission import empty_outputs
+from .neutralise import markdown_text
 from .plots import length_curve, task_bars
-from .provenance import summary_lines
-from .records import Run
 from .stats import DEFAULT_ITERATIONS, DEFAULT_SEED, bootstrap_intervals
 from .tables import (
+    PARSE_FAILURE_FIELDS,
     TABLES,
     TITLES,
     Entry,
-    markdown_escape,
+    csv_document,
     markdown_table,
     parse_failure_markdown,
     parse_failure_rows,
@@ -44,6 +47,11 @@ def run_entries(runs: Sequence[Run], iterations: int, seed: int) -> list[Entry]:
     ]
 
 
+def json_text(document: Any) -> str:
+    """JSON output: every non-ASCII or control character escaped, so no raw text reaches the file."""
+    return json.dumps(document, indent=1, ensure_ascii=True) + "\n"
+
+
 def build_report(
     runs: Sequence[Run],
     out: Path,
@@ -54,8 +62,11 @@ def build_report(
     controls: Sequence[Entry] = (),
     plots: bool = True,
 ) -> dict[str, Any]:
-    """Write ``report.md``, ``report.json``, CSVs and figures to ``out``; return the JSON document."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write ``report.md``, ``report.json``, CSVs and figures to ``out``; return the JSON document.
+
+    Everything is rendered in memory first and each file then replaced atomically, so a failure
+    leaves the previous report as it was.
+    """
     entries = run_entries(runs, iterations, seed)
     extra = [*controls, *references]
     document: dict[str, Any] = {
@@ -67,6 +78,7 @@ def build_report(
                 "harness": run.harness,
                 "task": run.task,
                 "samples": len(run.samples),
+                "empty_outputs": empty_outputs(run),
                 "harness_aggregates_checked": sorted(run.harness_aggregates),
                 "provenance": run.provenance,
             }
@@ -75,21 +87,22 @@ def build_report(
         "tables": {name: table_json([*entries, *extra], columns) for name, columns in TABLES.items()},
         "parse_failures": parse_failure_rows(runs),
     }
-    for name, columns in TABLES.items():
-        (out / f"{name}.csv").write_text(table_csv([*entries, *extra], columns), "utf-8")
-    with (out / "parse_failures.csv").open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(
-            handle, ["model", "by", "group", "failed", "total", "rate"], lineterminator="\n"
-        )
-        writer.writeheader()
-        writer.writerows(document["parse_failures"])
-    figures = []
+    files: dict[str, bytes | str] = {
+        f"{name}.csv": table_csv([*entries, *extra], columns) for name, columns in TABLES.items()
+    }
+    files["parse_failures.csv"] = csv_document(
+        [
+            PARSE_FAILURE_FIELDS,
+            *([row[f] for f in PARSE_FAILURE_FIELDS] for row in document["parse_failures"]),
+        ]
+    )
     if plots:
-        figures += length_curve(entries, out / "length_curve", [e for e in references if e.kind == "paper"])
-        figures += task_bars(entries, out / "per_task")
-    document["figures"] = [path.name for path in figures]
-    (out / "report.json").write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", "utf-8")
-    (out / "report.md").write_text(report_markdown(runs, entries, extra, document), "utf-8")
+        paper = [e for e in references if e.kind == "paper"]
+        files |= length_curve(entries, "length_curve", paper) | task_bars(entries, "per_task")
+    document["figures"] = [name for name in files if name.endswith((".png", ".svg"))]
+    files["report.json"] = json_text(document)
+    files["report.md"] = report_markdown(runs, entries, extra, document)
+    write_files(out, files)
     return document
 
 
@@ -113,7 +126,15 @@ def report_markdown(
             if checked
             else "no harness aggregates to check against"
         )
-        lines.append(f"- **{markdown_escape(run.name)}**: {len(run.samples)} samples; {status}.")
+        lines.append(f"- **{markdown_text(run.name)}**: {len(run.samples)} samples; {status}.")
+        empty = empty_outputs(run)
+        if empty:
+            lines.append(
+                f"  - ⚠ **{empty} of {len(run.samples)} judge outputs are empty** (scored 0 as unparsed): "
+                "usually a transport failure (an API error answered as text), not a judgement — check "
+                "the backend and rerun those rows; `longrm submission` refuses this run without "
+                "`--allow-empty-outputs`."
+            )
     if extra:
         lines.append(
             "- Rows marked *(paper)* are the published numbers (full benchmark); *(control)* rows are "
@@ -129,12 +150,12 @@ def report_markdown(
         lines.append("")
     lines += ["## Provenance", ""]
     for run in runs:
-        lines += [f"### {markdown_escape(run.name)}", "", "| field | value |", "|---|---|"]
-        lines += [f"| {label} | {markdown_escape(value)} |" for label, value in summary_lines(run.provenance)]
+        lines += [f"### {markdown_text(run.name)}", "", "| field | value |", "|---|---|"]
+        lines += [f"| {label} | {markdown_text(value)} |" for label, value in summary_lines(run.provenance)]
         lines.append("")
     for entry in extra:
         if entry.note:
-            lines.append(f"- {markdown_escape(entry.name)} ({entry.kind}): {markdown_escape(entry.note)}")
+            lines.append(f"- {markdown_text(entry.name)} ({entry.kind}): {markdown_text(entry.note)}")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -22,7 +22,7 @@ from typing import Any
 from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items
 from longrm_tasks.prompts import PROMPT_SET_ID
-from longrm_tasks.report.records import Run, record_from_response
+from longrm_tasks.results.records import Run, record_from_response
 from support.scripted_judge import ScriptedJudge, extract_slots
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "longrm_tasks" / "data" / "sample"

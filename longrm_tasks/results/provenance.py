@@ -1,4 +1,4 @@
-"""What a report must say about where its numbers came from."""
+"""Where a run's numbers came from, as its harness recorded it (what a report must say)."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ presentation (task file, row index, format, subtype, length bucket, order) and t
 generative judge's text (``response``) and/or parsed ranking (``prediction``), or a scalar RM's
 ``rewards`` per slot — with an optional per-sample ``score``. The validator recomputes the prediction,
 the score and every aggregate from the most basic of these, and rejects any that disagree.
+``allow_empty_outputs: true`` declares that some responses are empty (``longrm submission
+--allow-empty-outputs``); without it, a submission with empty responses is refused.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from ..scoring import METRIC_REDUCERS
 from ..truncation import CUT, CUT_APPROX, NOT_CUT, UNCHECKED
 
 SCHEMA_VERSION = "longrm-submission/1"
-#: Hard limits that keep validation cheap whatever the input.
-MAX_BYTES = 256 * 1024 * 1024
+#: Hard limits that keep validation cheap whatever the input (checked before the file is read: a
+#: full run with 30,000-character responses is about 60 MB).
+MAX_BYTES = 64 * 1024 * 1024
 MAX_SAMPLES = 20_000
 MAX_TEXT = 200_000
 _LIMITED_TEXT = {"type": "string", "maxLength": 2_000}
@@ -47,7 +50,12 @@ def submission_schema() -> dict[str, Any]:
             "truncation": {"enum": [NOT_CUT, CUT, CUT_APPROX, UNCHECKED]},
             "response": {"type": "string", "maxLength": MAX_TEXT},
             "prediction": {"type": "array", "items": rank, "maxItems": 26},
-            "rewards": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4},
+            "rewards": {
+                "type": "array",
+                "items": {"type": "number", "minimum": -1e300, "maximum": 1e300},
+                "minItems": 2,
+                "maxItems": 4,
+            },
             "score": {"type": "number", "minimum": 0, "maximum": 1},
         },
         "anyOf": [{"required": [field]} for field in ("response", "prediction", "rewards")],
@@ -91,6 +99,7 @@ def submission_schema() -> dict[str, Any]:
                 },
             },
             "task": {"type": "string", "maxLength": 200},
+            "allow_empty_outputs": {"type": "boolean"},
             "aggregates": {
                 "type": "object",
                 "additionalProperties": False,

@@ -1,16 +1,17 @@
-"""Submissions: built from a run, validated without executing or rendering anything, read back as runs.
+"""Submission validation: nothing in the file is executed or rendered, every figure is recomputed.
 
-Validation reads the file as data only: size-capped bytes → ``json.loads`` (NaN/Infinity refused) →
-JSON Schema (no remote references, no format plugins) → checks that recompute every score and
-aggregate from the most basic per-sample data given (response text → prediction → score), and compare
-the presentation order with the official one wherever it can be derived.
+Validation reads the file as data only: size checked before reading → strict JSON (no NaN, no
+duplicate keys, bounded depth, encodable text; :mod:`.jsonfile`) → JSON Schema with strict integers
+(no remote references, no format plugins) → checks that recompute every score and aggregate from the
+most basic per-sample data given (response text → prediction → score), compare the presentation
+order with the official one wherever it can be derived, and refuse empty judge responses unless the
+submission declares them.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,106 +20,26 @@ from ..data import load_local, load_sample
 from ..errors import LongRMError
 from ..order import presentation_orders
 from ..parsing import parse_verdict, ranks_from_rewards
-from ..report.records import TOLERANCE, ReportError, Run, SampleRecord, record_from_prediction
 from ..scoring import aggregate, sample_score
-from .schema import MAX_BYTES, SCHEMA_VERSION, submission_schema
-
-MAX_MESSAGES = 25
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: a stable code (for tests and tools), where it is, and what is wrong."""
-
-    code: str
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}" if self.where else self.message
+from .jsonfile import schema_findings, versioned
+from .problems import Findings, short
+from .records import TOLERANCE, Run, SampleRecord, record_from_prediction, record_from_response
+from .submission_schema import SCHEMA_VERSION, submission_schema
 
 
 @dataclass
-class Validation:
-    """Outcome of validating one submission."""
+class Validation(Findings):
+    """Outcome of validating one submission (``run`` is set when it is valid)."""
 
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
     document: dict[str, Any] | None = None
     run: Run | None = None
 
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
-    def error(self, code: str, where: str, message: str) -> None:
-        self.errors.append(Problem(code, where, message))
-
-    def warn(self, code: str, where: str, message: str) -> None:
-        self.warnings.append(Problem(code, where, message))
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not allowed in a submission")
-
-
-def parse_document(raw: bytes, result: Validation) -> Any:
-    """Bytes → JSON value, or ``None`` with an error recorded."""
-    if len(raw) > MAX_BYTES:
-        result.error("too-large", "", f"file is {len(raw)} bytes, more than the {MAX_BYTES} byte limit")
-        return None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        result.error("not-utf8", "", f"not UTF-8 text (byte {error.start}: {error.reason})")
-        return None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as error:
-        result.error(
-            "not-json", "", f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        )
-    except ValueError as error:
-        result.error("not-json", "", f"not valid JSON: {error}")
-    except RecursionError:
-        result.error("not-json", "", "not valid JSON: nested too deeply")
-    return None
-
-
-def _path(parts: Any) -> str:
-    text = "$"
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text
-
-
-def check_schema(document: Any, result: Validation) -> bool:
-    """The version first (so an old or foreign file gets one clear message), then the schema."""
-    if not isinstance(document, dict):
-        result.error("not-object", "$", f"a submission is a JSON object, got {type(document).__name__}")
+def check_schema(document: Any, result: Findings) -> bool:
+    """The version first, then the schema."""
+    if not versioned(document, "schema_version", SCHEMA_VERSION, "a submission", result):
         return False
-    version = document.get("schema_version")
-    if version != SCHEMA_VERSION:
-        what = "missing" if version is None else f"unsupported ({_short(version)})"
-        result.error("schema-version", "$.schema_version", f"{what}: this validator reads {SCHEMA_VERSION!r}")
-        return False
-    try:
-        from jsonschema import Draft202012Validator
-    except ImportError:
-        raise SystemExit("validation needs jsonschema: pip install 'longrm-tasks[report]'") from None
-    validator = Draft202012Validator(submission_schema())
-    errors = sorted(validator.iter_errors(document), key=lambda e: (list(e.absolute_path), e.message))
-    for error in errors[:MAX_MESSAGES]:
-        message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
-        result.error("schema", _path(error.absolute_path), message)
-    if len(errors) > MAX_MESSAGES:
-        result.error("schema", "", f"... and {len(errors) - MAX_MESSAGES} more schema errors")
-    return not errors
+    return schema_findings(document, submission_schema(), result)
 
 
 def _slots(sample: Mapping[str, Any]) -> int | None:
@@ -137,7 +58,7 @@ def check_sample(i: int, sample: dict[str, Any], result: Validation) -> SampleRe
     slots = _slots(sample)
     if slots is None:
         result.error(
-            "subtype", where, f"a BestOfN row needs subtype '2', '3' or '4', got {_short(sample['subtype'])}"
+            "subtype", where, f"a BestOfN row needs subtype '2', '3' or '4', got {short(sample['subtype'])}"
         )
         return None
     order = sample["order"]
@@ -183,9 +104,9 @@ def check_sample(i: int, sample: dict[str, Any], result: Validation) -> SampleRe
                 f"score {sample['score']} but prediction {prediction} scores {score} against order {order}",
             )
             return None
-        record = record_from_prediction(sample, prediction)
-        empty = "response" in sample and not sample["response"].strip()
-        return SampleRecord(**{**record.__dict__, "response": sample.get("response"), "empty_output": empty})
+        if "response" in sample:  # the canonical path: the core parses, scores and flags empty text
+            return record_from_response(sample, sample["response"])
+        return record_from_prediction(sample, prediction)
     raise AssertionError("the schema requires response, prediction or rewards")
 
 
@@ -282,7 +203,7 @@ def check_rows(document: dict[str, Any], rows: dict[str, list[dict]] | None, res
                     result.error(
                         "row-mismatch",
                         where,
-                        f"{name} {_short(sample[name])} but the data say {_short(value)}",
+                        f"{name} {short(sample[name])} but the data say {short(value)}",
                     )
         if key in official and list(sample["order"]) != official[key]:
             result.error(
@@ -292,9 +213,33 @@ def check_rows(document: dict[str, Any], rows: dict[str, list[dict]] | None, res
             )
 
 
-def validate_document(document: Any, data_dir: str | Path | None = None) -> Validation:
+def check_empty_outputs(document: dict[str, Any], records: list[SampleRecord], result: Findings) -> None:
+    """Empty judge responses are transport failures, not judgements: refused unless declared."""
+    empty = sum(record.empty_output for record in records)
+    if not empty:
+        return
+    if document.get("allow_empty_outputs") is True:
+        result.warn(
+            "empty-outputs",
+            "$.allow_empty_outputs",
+            f"{empty} of {len(records)} judge responses are empty (declared; scored 0 as unparsed)",
+        )
+        return
+    result.error(
+        "empty-outputs",
+        "$.samples",
+        f"{empty} of {len(records)} judge responses are empty (an API failure is not a judgement): "
+        "rerun those rows, or declare them with allow_empty_outputs (longrm submission "
+        "--allow-empty-outputs)",
+    )
+
+
+def validate_document(
+    document: Any, data_dir: str | Path | None = None, result: Validation | None = None
+) -> Validation:
     """Validate a parsed submission; on success ``result.run`` holds its per-sample records."""
-    result = Validation(document=document if isinstance(document, dict) else None)
+    result = result if result is not None else Validation()
+    result.document = document if isinstance(document, dict) else None
     if not check_schema(document, result):
         return result
     samples = document["samples"]
@@ -315,16 +260,8 @@ def validate_document(document: Any, data_dir: str | Path | None = None) -> Vali
             records.append(record)
     if result.errors:
         return result
+    check_empty_outputs(document, records, result)
     check_rows(document, data_rows(document, data_dir, result), result)
-    run = Run(
-        name=document["model"]["name"],
-        samples=records,
-        source="submission",
-        harness="submission",
-        task=document.get("task", ""),
-        harness_aggregates={k: float(v) for k, v in document["aggregates"].items()},
-        provenance=dict(document["provenance"]),
-    )
     recomputed = aggregate([r.scored() for r in records])
     for key, value in document["aggregates"].items():
         if abs(recomputed[key] - value) > TOLERANCE:
@@ -334,81 +271,16 @@ def validate_document(document: Any, data_dir: str | Path | None = None) -> Vali
                 f"{value!r} but the per-sample data give {recomputed[key]!r} (tampered or stale aggregate)",
             )
     if not result.errors:
-        result.run = run
+        result.run = Run(
+            name=document["model"]["name"],
+            samples=records,
+            source="submission",
+            harness="submission",
+            task=document.get("task", ""),
+            harness_aggregates={k: float(v) for k, v in document["aggregates"].items()},
+            provenance=dict(document["provenance"]),
+        )
     return result
 
 
-def validate_file(path: str | Path, data_dir: str | Path | None = None) -> Validation:
-    """Validate a submission file (read as bytes; nothing in it is executed or rendered)."""
-    result = Validation()
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as error:
-        result.error("unreadable", "", f"cannot read the file ({error.strerror or error})")
-        return result
-    document = parse_document(raw, result)
-    if result.errors:
-        return result
-    return validate_document(document, data_dir)
-
-
-def load_submission_run(path: str | Path, name: str | None = None, data_dir: str | Path | None = None) -> Run:
-    """A validated submission as a :class:`Run` (raises :class:`ReportError` listing the problems)."""
-    result = validate_file(path, data_dir)
-    if not result.ok or result.run is None:
-        problems = "; ".join(str(p) for p in result.errors[:5])
-        raise ReportError(f"{path}: invalid submission: {problems}")
-    run = result.run
-    run.source = str(path)
-    if name:
-        run.name = name
-    return run
-
-
-def build_submission(run: Run, model_type: str = "generative", name: str | None = None) -> dict[str, Any]:
-    """A ``longrm-submission/1`` document from a run's records (responses kept when known)."""
-    provenance = {key: value for key, value in run.provenance.items() if value is not None}
-    if str(provenance.get("data_source", "")).startswith("local:"):
-        provenance["data_source"] = "local"  # the folder is a machine path: not part of a submission
-    provenance.setdefault("harness", run.harness)
-    for required in ("prompt_set", "order_seed", "data_source", "data_files_sha256"):
-        provenance.setdefault(required, None)
-    if provenance["data_files_sha256"] is None:
-        provenance["data_files_sha256"] = {}
-    samples = []
-    for record in sorted(run.samples, key=lambda r: (TASK_FILES.index(r.task_file), r.row_index)):
-        sample: dict[str, Any] = {
-            "task_file": record.task_file,
-            "row_index": record.row_index,
-            "row_id": record.row_id,
-            "tasktype": record.tasktype,
-            "subtype": record.subtype,
-            "length_bucket": record.length_bucket,
-            "order": list(record.order),
-            "truncation": record.truncation,
-        }
-        if record.response is not None:
-            sample["response"] = record.response
-        sample["prediction"] = list(record.prediction)
-        sample["score"] = record.score
-        samples.append(sample)
-    counts = run.counts()
-    aggregates = {key: value for key, value in run.aggregates().items() if counts.get(key) or key == "avg"}
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "model": {"name": name or run.name, "type": model_type},
-        "provenance": provenance,
-        "task": run.task,
-        "aggregates": aggregates,
-        "samples": samples,
-    }
-
-
-__all__ = [
-    "Problem",
-    "Validation",
-    "build_submission",
-    "load_submission_run",
-    "validate_document",
-    "validate_file",
-]
+__all__ = ["Validation", "check_empty_outputs", "validate_document"]
