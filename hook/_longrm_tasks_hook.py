@@ -5,7 +5,8 @@ nothing else is imported until a program imports ``lm_eval.tasks.manager`` (then
 is patched to also index this package's task YAMLs) or ``lm_eval.models`` (then the scalar-RM
 backend ``longrm-rm`` is registered, lazily, next to lm-eval's own models). Set
 ``LONGRM_TASKS_DISABLE_HOOK=1`` to switch it off (then use ``--include_path``). Any failure is
-reported as a warning and leaves lm-eval untouched.
+reported as a warning and leaves lm-eval untouched. Where lm-eval reads the package's own
+``lm_eval.tasks`` / ``lm_eval.models`` entry points, the registration functions stand down.
 """
 
 import os

@@ -24,7 +24,7 @@ SAMPLE_DIR = ROOT / "longrm_tasks" / "data" / "sample"
 
 PROBE = textwrap.dedent(
     """
-    import importlib.util, json, os
+    import importlib.metadata, importlib.util, json, os
     from pathlib import Path
 
     import longrm_tasks
@@ -58,6 +58,13 @@ PROBE = textwrap.dedent(
         )},
         "tasks": sorted(n for n in manager.all_subtasks if n.startswith("longrewardbench")),
         "docs": len(task.test_docs()),
+        "entry_points": {
+            group: {
+                p.name: p.value for p in importlib.metadata.entry_points(group=group)
+                if p.dist.name == "longrm-tasks"
+            }
+            for group in ("lm_eval.models", "lm_eval.tasks")
+        },
     }))
     """
 )
@@ -125,6 +132,11 @@ def test_wheel_install_registers_and_loads_tasks(installs: dict[str, tuple[Path,
         "longrewardbench_rm",
         "longrewardbench_sample_rm",
     } <= set(facts["tasks"])
+    # lm-eval's plugin entry points reach the installed metadata (upstream PRs #4013 / #4015).
+    assert facts["entry_points"] == {
+        "lm_eval.models": {"longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM"},
+        "lm_eval.tasks": {"longrewardbench": "longrm_tasks.task_yamls"},
+    }
     sample_rows = sum(len(path.read_text().splitlines()) for path in SAMPLE_DIR.glob("*.jsonl"))
     assert facts["docs"] == sample_rows
 
@@ -143,6 +155,7 @@ def test_editable_install_resolves_every_module_as_the_wheel_does(
     assert editable["modules"] == wheel["modules"]
     assert all(origin is not None for origin in wheel["modules"].values())
     assert editable["tasks"] == wheel["tasks"] and editable["docs"] == wheel["docs"]
+    assert editable["entry_points"] == wheel["entry_points"]
     # Nothing beside the package is importable: not the checkout's folders, not the checkout as a package.
     assert not any(wheel["strays"].values()), wheel["strays"]
     assert not any(editable["strays"].values()), editable["strays"]
