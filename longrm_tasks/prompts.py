@@ -65,6 +65,12 @@ def context_text(prompt_template: Sequence[Mapping[str, str]]) -> str:
     return "\n\n".join(message["content"] for message in prompt_template)
 
 
+def implicit_reward_context(prompt_template: Sequence[Mapping[str, str]]) -> str:
+    """What a causal LM conditions on when it scores a response as an implicit reward (the ``*_rm``
+    tasks run with ``--model hf``; not the paper's protocol): the conversation, then a blank line."""
+    return context_text(prompt_template) + "\n\n"
+
+
 #: The user message starts with this line; the context (``question``) follows it directly.
 QUESTION_PREFIX = "[User Question]\n"
 

@@ -272,5 +272,3 @@ def _function_targets(path: Path) -> list[str]:
 def test_yaml_hooks_resolve_only_inside_this_package():
     targets = [target for path in task_yaml_dir().glob("*.yaml") for target in _function_targets(path)]
     assert targets and all(target.startswith("longrm_tasks.") for target in targets), targets
-
-

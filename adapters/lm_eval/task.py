@@ -21,7 +21,7 @@ from lm_eval.api.task import ConfigurableTask
 from longrm_tasks.constants import MAX_NEW_TOKENS, TASK_TYPES, TEMPERATURE
 from longrm_tasks.errors import LongRMError, install_excepthook
 from longrm_tasks.options import CONTEXT_MODE, RunOptions, parse_bool
-from longrm_tasks.prompts import context_text
+from longrm_tasks.prompts import implicit_reward_context
 from longrm_tasks.rendering import JudgePrompt, Renderer, with_instruction
 from longrm_tasks.run import (
     JUDGE,
@@ -316,7 +316,7 @@ def doc_to_order(doc: dict[str, Any]) -> str:
 
 def doc_to_context(doc: dict[str, Any]) -> str:
     """The conversation as text (what ``--model hf`` conditions on; ``longrm-rm`` reads the doc)."""
-    return context_text(doc["prompt_template"]) + "\n\n"
+    return implicit_reward_context(doc["prompt_template"])
 
 
 def doc_to_slots(doc: dict[str, Any]) -> list[str]:

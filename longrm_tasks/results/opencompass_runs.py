@@ -131,7 +131,7 @@ def load_opencompass(path: str | Path, name: str | None = None) -> list[Run]:
                 "harness": "opencompass",
                 "model": model_abbr,
                 "task": dataset_abbr,
-                **_flatten_longrm(result.get("longrm")),
+                **flatten_longrm(result.get("longrm")),
             },
         )
         run.harness_aggregates = _scaled_metrics(result, run.aggregates())
@@ -143,7 +143,7 @@ def load_opencompass(path: str | Path, name: str | None = None) -> list[Run]:
     return runs
 
 
-def _flatten_longrm(longrm: Any) -> dict[str, Any]:
+def flatten_longrm(longrm: Any) -> dict[str, Any]:
     if not isinstance(longrm, Mapping):
         return {}
     data = longrm.get("data") or {}

@@ -20,10 +20,10 @@ import pytest
 pytest.importorskip("inspect_ai")
 
 from inspect_ai.log import read_eval_log, write_eval_log
+from longrm_tasks.report.records import ReportError
 from support.inspect_spike import run_spike
 
-from longrm_tasks.report.inspect_runs import is_inspect_log, load_inspect
-from longrm_tasks.report.records import ReportError
+from longrm_tasks.results.inspect_runs import is_inspect_log, load_inspect
 
 pytestmark = pytest.mark.slow
 SILENT = "I have no opinion on these answers."

@@ -312,9 +312,7 @@ def test_over_length_prompt_is_an_explicit_error(tokenizer: Any, tmp_path: Path)
     assert model.inputs == []
 
 
-def test_context_truncation_fits_and_keeps_instructions_and_responses(
-    tokenizer: Any, tmp_path: Path
-) -> None:
+def test_context_truncation_fits_and_keeps_instructions_and_responses(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=6_000)
     dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
     record = dataset.test[0]

@@ -18,6 +18,7 @@ from inspect_ai.dataset import MemoryDataset, Sample
 from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig, get_model
 from inspect_ai.scorer import SampleScore, Score, Target, metric, scorer
 from inspect_ai.solver import TaskState, generate
+from longrm_tasks.report.records import record_from_response
 
 from longrm_tasks import __version__
 from longrm_tasks.constants import ORDER_SEED, TASK_TYPES
@@ -25,7 +26,6 @@ from longrm_tasks.data import load_sample
 from longrm_tasks.items import judge_items
 from longrm_tasks.plan import DEFAULT_MAX_GEN_TOKS
 from longrm_tasks.prompts import PROMPT_SET_ID, prompt_set_sha256
-from longrm_tasks.report.records import record_from_response
 from longrm_tasks.scoring import METRIC_REDUCERS, metric_inputs
 from support.scripted_judge import ScriptedJudge
 

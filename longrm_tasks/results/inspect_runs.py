@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from ..scoring import METRIC_REDUCERS, metric_inputs
-from .opencompass_runs import DOC_FIELDS, _flatten_longrm
+from .opencompass_runs import DOC_FIELDS, flatten_longrm
 from .provenance import public_model_args
 from .records import (
     TOLERANCE,
@@ -213,7 +213,7 @@ def inspect_provenance(log: Mapping[str, Any]) -> dict[str, Any]:
     longrm = (header.get("metadata") or {}).get("longrm") or {}
     model = str(header.get("model") or "unknown")
     plan = log.get("plan") or {}
-    flattened = _flatten_longrm(longrm)
+    flattened = flatten_longrm(longrm)
     return {
         "harness": "inspect",
         "task": header.get("task"),
