@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,57 @@ class BenchmarkData:
         }
 
 
+#: A ``\\uD800``-``\\uDFFF`` escape: only lines holding one can decode to a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class _DuplicateKey(ValueError):
+    """A JSON object names the same key twice (the official files never do; which value wins is
+    undefined across JSON readers, so such a row is refused)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    row = dict(pairs)
+    if len(row) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise _DuplicateKey(duplicate)
+    return row
+
+
+def _parse_line(text: str, name: str, number: int) -> Any:
+    """One JSON line, or a one-line error for whatever makes it unreadable."""
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        raise RowValidationError(name, number, None, str(error), "key appears twice in the row") from None
+    except json.JSONDecodeError as error:
+        raise RowValidationError(
+            name, number, None, None, f"not a JSON object ({error.msg} at column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise RowValidationError(name, number, None, None, "not a row: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        reason = str(error).split(";")[0][:120]
+        raise RowValidationError(name, number, None, None, f"not a valid row ({reason})") from None
+
+
+def _surrogate_field(row: Any, path: str = "") -> str | None:
+    """The first field (dotted path) of ``row`` whose text holds a lone surrogate."""
+    if isinstance(row, str):
+        try:
+            row.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "?"
+        return None
+    items = row.items() if isinstance(row, dict) else enumerate(row) if isinstance(row, list) else ()
+    for key, value in items:
+        found = _surrogate_field(value, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
 def read_task_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], str]:
     """Read and validate one ``<Task>.jsonl``; return its rows and the file's sha256."""
     path = Path(path)
@@ -55,6 +107,7 @@ def read_task_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], 
     while lines and not lines[-1].strip():
         lines.pop()
     rows = []
+    first_row_of_id: dict[Any, int] = {}
     for number, line in enumerate(lines):
         if number == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
@@ -66,13 +119,21 @@ def read_task_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], 
             ) from None
         if not text.strip():
             raise RowValidationError(name, number, None, None, "empty line inside the file")
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as error:
+        row = _parse_line(text, name, number)
+        if _SURROGATE_ESCAPE.search(line):
+            field = _surrogate_field(row)
+            if field:
+                row_id = row.get("id") if isinstance(row, dict) else None
+                raise RowValidationError(
+                    name, number, row_id, field, "text holds a lone surrogate (not UTF-8)"
+                )
+        checked = validate_row(row, name, number)
+        if checked["id"] in first_row_of_id:
             raise RowValidationError(
-                name, number, None, None, f"not a JSON object ({error.msg} at column {error.colno})"
-            ) from None
-        rows.append(validate_row(row, name, number))
+                name, number, checked["id"], "id", f"the same id as row {first_row_of_id[checked['id']]}"
+            )
+        first_row_of_id[checked["id"]] = number
+        rows.append(checked)
     return rows, hashlib.sha256(raw).hexdigest()
 
 
@@ -81,6 +142,10 @@ def load_local(
 ) -> BenchmarkData:
     """Load ``<Task>.jsonl`` for each of ``task_files`` from a folder."""
     folder = Path(data_dir).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise DataSourceError(
+            f"data folder {folder} is a file, not a folder (give the folder of the seven files)"
+        )
     if not folder.is_dir():
         raise DataSourceError(f"data folder {folder} does not exist")
     missing = [task for task in task_files if not (folder / f"{task}.jsonl").is_file()]

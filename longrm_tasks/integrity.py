@@ -86,8 +86,29 @@ def count_differences(data: BenchmarkData) -> list[str]:
     return problems
 
 
-def check_integrity(data: BenchmarkData, *, full_set: bool, strict: bool = False) -> IntegrityReport:
-    """Run the checks; in strict mode any problem raises :class:`IntegrityError`."""
+def missing_rows(data: BenchmarkData, *, full_set: bool) -> list[str]:
+    """Task files that would silently score fewer rows than they should: an empty file always, and in a
+    run that claims the full benchmark, a file with fewer rows than the benchmark's."""
+    problems = []
+    for task, rows in data.rows.items():
+        expected = EXPECTED_FILE_ROWS.get(task, 0)
+        if not rows:
+            problems.append(f"{task}.jsonl has no rows")
+        elif full_set and len(rows) < expected:
+            problems.append(f"{task}.jsonl has {len(rows)} rows, fewer than the benchmark's {expected}")
+    return problems
+
+
+def check_integrity(
+    data: BenchmarkData, *, full_set: bool, strict: bool = False, partial: bool = False
+) -> IntegrityReport:
+    """Run the checks. Missing rows (:func:`missing_rows`) are an error, unless ``partial`` says the
+    user runs a partial copy on purpose (an empty file is an error even then); in strict mode any
+    problem raises :class:`IntegrityError`."""
+    missing = missing_rows(data, full_set=full_set and not partial)
+    if missing:
+        hint = "" if partial else " (to run a partial copy on purpose: --metadata '{\"partial_data\": true}')"
+        raise IntegrityError("the data is incomplete: " + "; ".join(missing) + hint)
     report = IntegrityReport(manifest=matching_manifest(data, load_manifests()))
     if report.manifest is None and data.source != "hub":
         report.problems.append(

@@ -104,6 +104,7 @@ class RunOptions:
 
     data_dir: str | None = None
     strict: bool = False
+    partial_data: bool = False
     truncation: str = PARITY_MODE
     tokenizer: str | None = None
     gguf_file: str | None = None
@@ -132,6 +133,7 @@ class RunOptions:
         return cls(
             data_dir=str(options["data_dir"]) if options.get("data_dir") else None,
             strict=strict_mode(options),
+            partial_data=parse_bool(options.get("partial_data"), "partial_data"),
             truncation=truncation_mode(options),
             tokenizer=str(name) if name else None,
             gguf_file=None if own_tokenizer else (options.get("gguf_file") or None),

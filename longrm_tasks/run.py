@@ -15,6 +15,7 @@ Adapters call these and translate; the rules are all here and in the modules the
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,7 +104,9 @@ def prepare_run(
     run_options = options if isinstance(options, RunOptions) else RunOptions.from_mapping(options)
     chosen = check_formats(formats)
     data = load_benchmark(run_options.data_dir, sample=sample)
-    integrity = check_integrity(data, full_set=not sample, strict=run_options.strict)
+    integrity = check_integrity(
+        data, full_set=not sample, strict=run_options.strict, partial=run_options.partial_data
+    )
     for problem in integrity.problems:
         log.warning("Long-RewardBench: %s", problem)
     provenance = {
@@ -116,6 +119,7 @@ def prepare_run(
         "formats": chosen,
         "integrity": integrity.to_provenance(),
         "strict": run_options.strict,
+        "partial_data": run_options.partial_data,
     }
     if kind in _CONTROL:
         provenance["control"] = _CONTROL[kind]
@@ -313,7 +317,11 @@ def _settle_context(
             close()
 
     folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {**(cache_parts or {}), "indices": list(chosen), "truncator": truncator.fingerprint()}
+    parts = {
+        **(cache_parts or {}),
+        "documents": _identity(docs, chosen),
+        "truncator": truncator.fingerprint(),
+    }
     cuts, hit = cached(folder, "context-judge", parts, build) if cache_parts is not None else (build(), False)
     over = []
     for record in cuts:
@@ -357,6 +365,15 @@ def _settle_context(
             "by_bucket": summary,
         },
     }
+
+
+def _identity(docs: Sequence[Mapping[str, Any]], chosen: Sequence[int]) -> str:
+    """sha256 of the documents being settled, in order (a harness may settle a shard of a dataset)."""
+    digest = hashlib.sha256()
+    for index in chosen:
+        doc = docs[index]
+        digest.update(f"{index}\x00{doc['uid']}\x00{doc['order']}\x00{doc['system_prompt']}\x01".encode())
+    return digest.hexdigest()
 
 
 def _cut_record(truncator: ContextTruncator, cut: ContextCut) -> dict[str, Any]:
@@ -409,7 +426,11 @@ def settle_audit_docs(
             close()
 
     folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {**(cache_parts or {}), "indices": chosen, "truncator": truncator.fingerprint()}
+    parts = {
+        **(cache_parts or {}),
+        "documents": _identity(settled, chosen),
+        "truncator": truncator.fingerprint(),
+    }
     cuts, hit = cached(folder, "context-audit", parts, build) if cache_parts is not None else (build(), False)
     for record in cuts:
         index = record["index"]

@@ -7,6 +7,7 @@ silently dropped row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
@@ -48,7 +49,10 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A finite number (NaN and infinities are not scores: every comparison with NaN is false)."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _type_name(value: Any) -> str:
@@ -134,7 +138,7 @@ def validate_row(row: Any, file: str, index: int) -> dict[str, Any]:
     if not isinstance(scores, list) or len(scores) != size:
         raise fail("candidates_score", f"must be a list of {size} numbers, got {scores!r:.60}")
     if not all(_is_number(score) for score in scores):
-        raise fail("candidates_score", f"must hold numbers only, got {scores!r:.80}")
+        raise fail("candidates_score", f"must hold finite numbers only, got {scores!r:.80}")
     if any(later > earlier for earlier, later in pairwise(scores)):
         raise fail(
             "candidates_score",

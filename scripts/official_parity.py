@@ -84,7 +84,8 @@ def transformers4_semantics(tokenizer_class: type) -> None:
 
 def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer) -> int:
     """Rows, orders and prompt texts of the official preprocess vs ours; returns rows checked."""
-    prepared = prepare_run(JUDGE, {"data_dir": str(data_dir)}, formats=TASK_TYPES, sample=False)
+    options = {"data_dir": str(data_dir), "partial_data": True}  # any copy: the check is row by row
+    prepared = prepare_run(JUDGE, options, formats=TASK_TYPES, sample=False)
     renderer = Renderer(tokenizer)
     ours, _ = settle_judge_docs(prepared.docs, renderer, prepared.options)
     official = []

@@ -44,12 +44,12 @@ def provenance_of(dataset: Dataset) -> dict[str, Any]:
 
 
 def load_documents(
-    kind: str, formats: Sequence[str], sample: Any, data_dir: str | None, strict: Any
+    kind: str, formats: Sequence[str], sample: Any, data_dir: str | None, strict: Any, partial_data: Any
 ) -> Dataset:
     """The core's documents of ``kind`` as a ``datasets.Dataset``, provenance in its description."""
     prepared = prepare_run(
         kind,
-        {"data_dir": data_dir, "strict": strict},
+        {"data_dir": data_dir, "strict": strict, "partial_data": partial_data},
         formats=formats,
         sample=parse_bool(sample, "sample"),
     )
@@ -77,16 +77,18 @@ class LongRewardBenchDataset(BaseDataset):
         data_dir: str | None = None,
         strict: bool | None = None,
         kind: str = JUDGE,
+        partial_data: bool = False,
     ) -> Dataset:
         """Load, validate, order and present the rows of ``formats``.
 
         ``sample=True`` reads the bundled sample; otherwise ``data_dir`` (a folder with the seven
         ``<Task>.jsonl`` files), else ``$LONGRM_DATA_DIR``, else the pinned hub revision. The integrity
-        checks run too (warnings; errors in strict mode: ``strict=True`` or ``$LONGRM_STRICT``).
+        checks run too (warnings; errors in strict mode: ``strict=True`` or ``$LONGRM_STRICT``); a copy
+        with fewer rows than the benchmark is an error unless ``partial_data=True``.
         """
         if kind not in (JUDGE, AUDIT, NOCONTEXT):
             raise ValueError(f"kind must be one of {[k for k in KINDS if k != REWARD]}, got {kind!r}")
-        return load_documents(kind, formats, sample, data_dir, strict)
+        return load_documents(kind, formats, sample, data_dir, strict, partial_data)
 
 
 class LongRewardBenchRMDataset(BaseDataset):
@@ -99,6 +101,7 @@ class LongRewardBenchRMDataset(BaseDataset):
         sample: bool = False,
         data_dir: str | None = None,
         strict: bool | None = None,
+        partial_data: bool = False,
     ) -> Dataset:
         """Load, validate and order the rows of ``formats`` (options as :class:`LongRewardBenchDataset`)."""
-        return load_documents(REWARD, formats, sample, data_dir, strict)
+        return load_documents(REWARD, formats, sample, data_dir, strict, partial_data)

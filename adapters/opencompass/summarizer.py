@@ -1,8 +1,9 @@
 """OpenCompass summarizer: the standard table plus the paper's Table 1 and Table 2 rows.
 
 Rows and groups name ``[dataset_abbr, metric]`` pairs explicitly (a bare abbr would pick a metric by
-set order). Rows whose datasets are not part of the run are dropped, so every cell that is printed
-belongs to the run: a ``-`` means a failed task, never a dataset that was not requested.
+set order). Rows whose datasets are not part of the run, or whose metric the run did not report (e.g.
+``context_cut`` outside context-only truncation), are dropped, so every cell that is printed belongs to
+the run: a ``-`` means a failed task, never a dataset or figure that was not requested.
 """
 
 from __future__ import annotations
@@ -63,6 +64,13 @@ class LongRewardBenchSummarizer(DefaultSummarizer):
         """Results as the default summarizer reads them; ``micro_average`` groups get their weights
         (the sample count of each subset, from the evaluator's ``longrm.samples``)."""
         raw, parsed, metrics, modes = super()._pick_up_results()
+        if self.dataset_abbrs is not None:  # drop rows of metrics the run did not report (context_cut)
+            groups = {group["name"] for group in self.summary_groups}
+            self.dataset_abbrs = [
+                entry
+                for entry in self.dataset_abbrs
+                if isinstance(entry, str) or entry[0] in groups or entry[1] in metrics.get(entry[0], ())
+            ]
         for dataset in self.dataset_cfgs:  # the default summarizer knows only OpenCompass's inferencers
             inferencer = dataset.get("infer_cfg", {}).get("inferencer", {}).get("type", "")
             if str(getattr(inferencer, "__name__", inferencer)).endswith("LongRMRewardInferencer"):

@@ -35,7 +35,7 @@ from support.tiny_models import build_tiny_llama
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT_S = 420
+RUN_TIMEOUT_S = 900
 ROWS = ref.load_rows()
 BY_TEXTS = {frozenset(row.answers): row for row in ROWS}
 assert len(BY_TEXTS) == len(ROWS), "the truth table needs a distinct response set per row"
@@ -455,4 +455,35 @@ def test_wheel_layout_resolves_absolute_read_base_imports(tmp_path: Path) -> Non
     assert proc.returncode == 0, proc.stderr[-3000:]
     origin, abbr, summarizer = json.loads(proc.stdout.strip().splitlines()[-1])
     assert origin.startswith(str(tmp_path / "site")) and abbr == "longrewardbench"
+    assert summarizer.endswith("LongRewardBenchSummarizer'>")
+
+
+def test_editable_install_resolves_absolute_read_base_imports(tmp_path: Path) -> None:
+    """The same user config, outside the checkout, under the editable install of this checkout that
+    ``scripts/opencompass_venv.sh`` makes: mmengine finds the shipped configs as files under the package
+    (an editable install maps ``longrm_tasks`` exactly, with ``adapters/`` inside it)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("longrm_tasks")
+    assert spec is not None and spec.origin is not None
+    if not Path(spec.origin).resolve().is_relative_to(REPO):
+        pytest.skip("longrm_tasks is not installed in editable mode from this checkout")
+    config = tmp_path / "eval_installed.py"
+    config.write_text(WHEEL_CONFIG, "utf-8")
+    probe = (
+        "import json, sys; from mmengine.config import Config; import longrm_tasks; "
+        "c = Config.fromfile(sys.argv[1], format_python_code=False); "
+        "print(json.dumps([longrm_tasks.__file__, c.datasets[0]['abbr'], str(c.summarizer['type'])]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe, str(config)],
+        cwd=tmp_path,  # not the checkout, so only the installed package can be found
+        capture_output=True,
+        text=True,
+        env=environment(),
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    origin, abbr, summarizer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert Path(origin).resolve() == REPO / "longrm_tasks" / "__init__.py" and abbr == "longrewardbench"
     assert summarizer.endswith("LongRewardBenchSummarizer'>")

@@ -281,7 +281,7 @@ def only_row(dataset: Any, uid: str) -> Any:
 
 def test_parity_truncation_keeps_the_instructions(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=140_000)
-    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
+    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder), partial_data=True), uid)
     record = dataset.test[0]
     model = FakeChatModel(tokenizer, max_seq_len=200_000)
     predictions = run_inferencer(model, dataset, tmp_path / "out")
@@ -305,7 +305,7 @@ def test_parity_truncation_keeps_the_instructions(tokenizer: Any, tmp_path: Path
 
 def test_over_length_prompt_is_an_explicit_error(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=3_000)
-    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
+    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder), partial_data=True), uid)
     model = FakeChatModel(tokenizer, max_seq_len=4_096)
     with pytest.raises(PromptTooLongError, match=rf"{uid}.*max_seq_len=4096.*truncation='context'"):
         run_inferencer(model, dataset, tmp_path / "out")
@@ -314,7 +314,7 @@ def test_over_length_prompt_is_an_explicit_error(tokenizer: Any, tmp_path: Path)
 
 def test_context_truncation_fits_and_keeps_instructions_and_responses(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=6_000)
-    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
+    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder), partial_data=True), uid)
     record = dataset.test[0]
     model = FakeChatModel(tokenizer, max_seq_len=6_000)
     predictions = run_inferencer(model, dataset, tmp_path / "out", truncation="context", cache_dir="off")
@@ -331,7 +331,7 @@ def test_context_truncation_fits_and_keeps_instructions_and_responses(tokenizer:
 
 def test_stored_prompts_are_elided(tokenizer: Any, tmp_path: Path) -> None:
     folder, uid = long_data_dir(tmp_path, words=20_000)
-    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder)), uid)
+    dataset = only_row(build_dataset(["PairWise"], data_dir=str(folder), partial_data=True), uid)
     predictions = run_inferencer(FakeChatModel(tokenizer, max_seq_len=1_000_000), dataset, tmp_path / "out")
     stored = predictions["0"]["origin_prompt"][1]["prompt"]
     assert "characters elided by longrm-tasks" in stored and len(stored) < 5_000
