@@ -82,8 +82,11 @@ def transformers4_semantics(tokenizer_class: type) -> None:
     tokenizer_class.apply_chat_template = apply_chat_template
 
 
-def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer) -> int:
-    """Rows, orders and prompt texts of the official preprocess vs ours; returns rows checked."""
+def check_prompts(
+    preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer
+) -> tuple[int, int]:
+    """Rows, orders and prompt texts of the official preprocess vs ours; returns rows checked and how
+    many of them were parity-cut."""
     options = {"data_dir": str(data_dir), "partial_data": True}  # any copy: the check is row by row
     prepared = prepare_run(JUDGE, options, formats=TASK_TYPES, sample=False)
     renderer = Renderer(tokenizer)
@@ -104,7 +107,7 @@ def check_prompts(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: s
         prompt = renderer.render(mine["system_prompt"], mine["user_prompt"])
         assert theirs["input_text"] == prompt.text, f"{where}: prompt text differs"
         assert prompt.sha256() == mine["prompt_sha256"], f"{where}: the prompt sent is not the one measured"
-    return len(ours)
+    return len(ours), sum(doc["truncation"] != "none" for doc in ours)
 
 
 def check_rm_inputs(preprocess: types.ModuleType, data_dir: Path, tokenizer_dir: str, tokenizer) -> int:
@@ -182,9 +185,8 @@ def main() -> None:
     transformers4_semantics(PreTrainedTokenizerBase)
     preprocess, evaluator = import_official(args.official_repo)
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer)
-    print(
-        f"prompts, orders: {check_prompts(preprocess, args.data, args.tokenizer, tokenizer)} rows identical"
-    )
+    rows, cut = check_prompts(preprocess, args.data, args.tokenizer, tokenizer)
+    print(f"prompts, orders: {rows} rows identical ({cut} of them parity-cut)")
     rm_rows = check_rm_inputs(preprocess, args.data, args.tokenizer, tokenizer)
     print(f"scalar-RM inputs: {rm_rows} rows identical")
     if args.samples:
