@@ -45,14 +45,8 @@ def row_fields(task_file: str, index: int, row: dict[str, Any], order: list[int]
 
 
 @dataclass
-class JudgeItem:
-    """One row, presented to a generative judge: its two messages plus what scoring needs.
-
-    ``context_end`` is where the long context ends in ``user_prompt`` (it starts after
-    :data:`~longrm_tasks.prompts.QUESTION_PREFIX`); ``question`` is the row's ``question`` field, which
-    context-only truncation never cuts. The last five fields are filled in when the prompt is settled
-    for a model.
-    """
+class PresentedRow:
+    """What every document says about its row (the fields of :func:`row_fields`)."""
 
     uid: str
     task_file: str
@@ -62,6 +56,22 @@ class JudgeItem:
     subtype: str
     length_bucket: str
     order: list[int]
+
+    def to_doc(self) -> dict[str, Any]:
+        """Flat dict form, as stored in a harness dataset."""
+        return asdict(self)
+
+
+@dataclass
+class JudgeItem(PresentedRow):
+    """One row, presented to a generative judge: its two messages plus what scoring needs.
+
+    ``context_end`` is where the long context ends in ``user_prompt`` (it starts after
+    :data:`~longrm_tasks.prompts.QUESTION_PREFIX`); ``question`` is the row's ``question`` field, which
+    context-only truncation never cuts. The last five fields are filled in when the prompt is settled
+    for a model.
+    """
+
     system_prompt: str
     user_prompt: str
     context_end: int
@@ -78,10 +88,6 @@ class JudgeItem:
             {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": self.user_prompt},
         ]
-
-    def to_doc(self) -> dict[str, Any]:
-        """Flat dict form, as stored in a harness dataset."""
-        return asdict(self)
 
 
 def judge_item(task_file: str, index: int, row: dict[str, Any], order: list[int], question: str) -> JudgeItem:
@@ -105,23 +111,11 @@ def judge_items(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> lis
 
 
 @dataclass
-class RewardItem:
+class RewardItem(PresentedRow):
     """One row for a scalar reward model (spec §5): the conversation and the presented responses."""
 
-    uid: str
-    task_file: str
-    row_index: int
-    row_id: int
-    tasktype: str
-    subtype: str
-    length_bucket: str
-    order: list[int]
     prompt_template: list[dict[str, str]]
     slots: list[str]
-
-    def to_doc(self) -> dict[str, Any]:
-        """Flat dict form, as stored in a harness dataset."""
-        return asdict(self)
 
 
 def reward_items(data: BenchmarkData, formats: Sequence[str] = TASK_TYPES) -> list[RewardItem]:
