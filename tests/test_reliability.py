@@ -179,7 +179,9 @@ def test_full_set_counts_are_checked(tmp_path):
     lines = cite.read_text().splitlines(keepends=True)
     dropped = json.loads(lines[5])
     cite.write_text("".join(lines[:5] + lines[6:]))
-    problems = check_integrity(load_local(tmp_path), full_set=True).problems
+    with pytest.raises(IntegrityError, match=r"Cite\.jsonl has 389 rows, fewer than the benchmark's 390"):
+        check_integrity(load_local(tmp_path), full_set=True)  # a full run on missing rows: refused
+    problems = check_integrity(load_local(tmp_path), full_set=True, partial=True).problems
     assert "Cite.jsonl has 389 rows, the benchmark 390" in problems
     assert any(f"in the {dropped['ctx_length_for_length']} bucket" in problem for problem in problems)
 
