@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import glob
 import json
 import os
@@ -172,3 +173,37 @@ def test_two_processes_give_metrics_identical_to_one(tmp_path: Path):
     rewards = {s["doc"]["uid"]: s["filtered_resps"] for s in one["samples"]}
     assert {s["doc"]["uid"]: s["filtered_resps"] for s in two["samples"]} == rewards
     assert len(two["samples"]) == total
+
+
+def test_device_map_auto_loads_and_scores_like_one_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """``device_map=auto`` + ``max_memory`` reach ``from_pretrained`` (accelerate places the layers; on this
+    CPU-only machine all on cpu), the model is not moved afterwards, and the rewards equal those of the
+    plainly loaded model."""
+    pytest.importorskip("accelerate")
+    pytest.importorskip("lm_eval")
+    import transformers
+    from support.tiny_models import build_reward_model
+
+    from longrm_tasks.adapters.lm_eval.reward_model import RewardModelLM
+    from longrm_tasks.data import load_sample
+    from longrm_tasks.items import reward_items
+    from longrm_tasks.rm.sequences import response_sequences
+
+    model_dir = build_reward_model(tmp_path / "rm", "llama")
+    loads: list[dict] = []
+    real = transformers.AutoModelForSequenceClassification.from_pretrained
+
+    def recording(*args, **kwargs):
+        loads.append(copy.deepcopy(kwargs))  # transformers rewrites max_memory in place
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForSequenceClassification, "from_pretrained", recording)
+    split = RewardModelLM(pretrained=str(model_dir), device="cpu", device_map="auto", max_memory="cpu:4GiB")
+    plain = RewardModelLM(pretrained=str(model_dir), device="cpu")
+    assert loads[0]["device_map"] == "auto" and loads[0]["max_memory"] == {"cpu": "4GiB"}
+    assert "device_map" not in loads[1]
+    item = next(i for i in reward_items(load_sample()) if len(i.slots) == 4)
+    sequences, _ = response_sequences(plain.tokenizer, item.prompt_template, item.slots)
+    assert split.scorer.score(sequences) == plain.scorer.score(sequences)
+    with pytest.raises(PlacementError, match="max_memory"):
+        RewardModelLM(pretrained=str(model_dir), device="cpu", device_map="auto", max_memory="lots")

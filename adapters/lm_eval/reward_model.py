@@ -83,7 +83,7 @@ class RewardModelLM(LM):
             trust_remote_code=remote,
             **placement.load_kwargs,
         )
-        self.model = (model if placement.move_to is None else model.to(placement.move_to)).eval()
+        self.model = placement.apply(model)
         # Scoring never pads (one sequence per forward pass), so the batch size groups documents
         # only and cannot change any reward.
         self.batch_size = int(batch_size) if str(batch_size).isdigit() else 1

@@ -29,6 +29,10 @@ class Placement:
     load_kwargs: dict[str, Any] = field(default_factory=dict)
     move_to: str | None = None
 
+    def apply(self, model: Any) -> Any:
+        """``model`` on its device (unless accelerate placed it), in eval mode."""
+        return (model if self.move_to is None else model.to(self.move_to)).eval()
+
 
 def parse_max_memory(text: str) -> dict[int | str, str]:
     """``"0:70GiB;1:70GiB;cpu:200GiB"`` → accelerate's ``max_memory`` (``;`` because lm-eval's
