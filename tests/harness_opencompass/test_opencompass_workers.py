@@ -28,6 +28,7 @@ from harness_opencompass.test_opencompass_e2e import (
     check_complete,
     environment,
     executable,
+    invoke_opencompass,
     judge_policy,
     run_opencompass,
     write_config,
@@ -81,15 +82,7 @@ def judge_run(workdir: Path, tokenizer: Path, workers: int, fault: Any = None, r
         if fault is None:
             return run_opencompass(workdir, args), judge
         # A run that fails part-way: OpenCompass still exits 0, but leaves partial files only.
-        proc = subprocess.run(
-            [executable("opencompass"), *args, "-w", "out"],
-            cwd=workdir,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-            check=False,
-        )
+        proc = invoke_opencompass(workdir, args)
         return proc, judge
 
 
@@ -258,3 +251,16 @@ def test_slurm_runner_with_two_parts_is_identical(
     assert figures(run, "scripted-judge", JUDGE_DATASET) == figures(
         two_workers, "scripted-judge", JUDGE_DATASET
     )
+
+
+def test_incomplete_predictions_stop_the_evaluation() -> None:
+    """A missing inference part must not leave a saved (error) result: ``-r`` would never re-evaluate."""
+    from longrm_tasks.adapters.opencompass.evaluator import (
+        IncompletePredictionsError,
+        LongRewardBenchEvaluator,
+        LongRewardBenchRMEvaluator,
+    )
+
+    for evaluator in (LongRewardBenchEvaluator(), LongRewardBenchRMEvaluator()):
+        with pytest.raises(IncompletePredictionsError, match="31 predictions for 62 samples"):
+            evaluator.score(["[[A]]"] * 31, [None] * 62, test_set=[{}] * 62, truncation=[None] * 31)
