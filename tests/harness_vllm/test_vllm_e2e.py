@@ -86,7 +86,8 @@ def lm_eval(workdir: Path, model: str, model_args: str, tasks: list[str], *extra
     results_files = glob.glob(f"{out}/*/results_*.json")
     samples: dict[str, dict[str, dict[str, Any]]] = {}
     for task in tasks:
-        for path in glob.glob(f"{out}/*/samples_{task}_*.jsonl"):
+        # samples_<task>_<timestamp>.jsonl (the digit keeps <task>_rm's file out of <task>'s)
+        for path in glob.glob(f"{out}/*/samples_{task}_[0-9]*.jsonl"):
             rows = [json.loads(line) for line in Path(path).read_text("utf-8").splitlines()]
             samples[task] = {row["doc"]["uid"]: row for row in rows}
     results = json.loads(Path(results_files[0]).read_text("utf-8")) if results_files else None
