@@ -263,4 +263,4 @@ def test_incomplete_predictions_stop_the_evaluation() -> None:
 
     for evaluator in (LongRewardBenchEvaluator(), LongRewardBenchRMEvaluator()):
         with pytest.raises(IncompletePredictionsError, match="31 predictions for 62 samples"):
-            evaluator.score(["[[A]]"] * 31, [None] * 62, test_set=[{}] * 62, truncation=[None] * 31)
+            evaluator.score(["[[A]]"] * 31, [None] * 62, test_set=[{}] * 62, longrm=[None] * 31)
