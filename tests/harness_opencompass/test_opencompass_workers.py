@@ -177,8 +177,11 @@ def test_slurm_recipe_dry_run_and_sizes(tmp_path: Path) -> None:
     from longrm_tasks.sizing import MODEL_SHAPES, size_run
 
     env = {**environment(), "LONGRM_DATA_DIR": str(SAMPLE_DIR)}
+    # The recipe as shipped, on a sample-sized copy of the data (a partial copy must be declared).
+    recipe = SLURM_EXAMPLE.read_text("utf-8") + '\nfor _d in datasets:\n    _d["partial_data"] = True\n'
+    config = write_config(tmp_path, recipe)
     proc = subprocess.run(
-        [executable("opencompass"), str(SLURM_EXAMPLE), "--dry-run", "-w", "out"],
+        [executable("opencompass"), str(config), "--dry-run", "-w", "out"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False,
     )  # fmt: skip
     log = proc.stdout + proc.stderr
