@@ -4,7 +4,9 @@ With the model's tokenizer and a token budget it reports tokens per task file an
 how many samples each truncation mode would cut, the prefill tokens of every path (generative
 judge; scalar RM with and without prefix sharing; position-bias audit with and without prefix
 caching; no-context ablation), and compute (FLOPs ≈ 2 × parameters × tokens) and GPU time at a
-given prefill throughput.
+given prefill throughput. With ``--gpus N`` (and the model's shape) it also sizes the run: tensor- and
+data-parallel sizes, memory per GPU (weights + key/value cache at the longest prompt), ``max_model_len``
+and wall time (:mod:`~longrm_tasks.sizing`).
 
 Each context is tokenized once (parallel batches, progress bar on stderr); prompt sizes are sums
 of separately tokenized parts (exact to a few tokens per sample at the joins). Counts are cached,
@@ -39,6 +41,15 @@ from .order import gold_answers
 from .prep_cache import cache_dir, cached
 from .prompts import context_text, system_prompt, user_prompt_frame
 from .rendering import Renderer
+from .sizing import (
+    DEFAULT_GPU_MEMORY_UTILIZATION,
+    DTYPE_BYTES,
+    MODEL_SHAPES,
+    GPUPlan,
+    ModelShape,
+    resolve_shape,
+    size_run,
+)
 from .truncation.budgets import AUDIT_BUDGET
 from .truncation.context import ContextTruncator, progress_bar
 from .truncation.tokenizers import load_tokenizer
@@ -412,10 +423,103 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-gen-toks", type=int, default=MAX_NEW_TOKENS)
     parser.add_argument("--params", type=parse_count, help="model parameters, e.g. 8B (for FLOPs)")
     parser.add_argument("--throughput", type=parse_count, help="prefill tokens per second (for GPU time)")
+    sizing = parser.add_argument_group("sizing on GPUs (--gpus)")
+    sizing.add_argument("--gpus", type=int, help="GPUs of the run: prints memory per GPU and wall time")
+    sizing.add_argument("--gpu-memory", type=float, help="memory of one GPU in GiB (e.g. 80)")
+    sizing.add_argument(
+        "--gpu-memory-utilization",
+        type=float,
+        default=DEFAULT_GPU_MEMORY_UTILIZATION,
+        help="share of GPU memory vLLM may use (default %(default)s)",
+    )
+    sizing.add_argument("--model-shape", help=f"a preset: {', '.join(MODEL_SHAPES)} (sets --params too)")
+    sizing.add_argument("--layers", type=int, help="hidden layers (overrides the preset)")
+    sizing.add_argument("--kv-heads", type=int, help="key/value heads (overrides the preset)")
+    sizing.add_argument("--head-dim", type=int, help="size of one attention head (overrides the preset)")
+    sizing.add_argument("--dtype", default="bfloat16", choices=list(DTYPE_BYTES), help="weights' dtype")
+    sizing.add_argument("--kv-cache-dtype", choices=list(DTYPE_BYTES), help="default: --dtype")
+    sizing.add_argument("--tensor-parallel", type=int, help="default: the smallest size that fits")
     parser.add_argument("--json", type=Path, help="also write the plan as JSON")
     parser.add_argument("--cache-dir", help="cache folder for token counts ('off' to disable)")
     parser.add_argument("--no-progress", action="store_true")
     return parser
+
+
+def _shape(args: argparse.Namespace) -> ModelShape:
+    fields = {"params": args.params, "layers": args.layers, "kv_heads": args.kv_heads}
+    return resolve_shape(args.model_shape, head_dim=args.head_dim, **fields)
+
+
+def _judge_paths(plan: dict[str, Any]) -> list[tuple[str, int]]:
+    """Generative-judge paths and the longest prompt each sends (parity: the §6 cut; context-only: the
+    budget, or less when no prompt reaches it)."""
+    longest = max((entry["max_prompt"] for entry in plan["by_bucket"].values()), default=0)
+    context = next(name for name in plan["paths"] if name.startswith("judge (context-only"))
+    return [("judge (parity truncation)", parity_kept(longest)), (context, min(longest, plan["budget"]))]
+
+
+def _sized(plan: dict[str, Any], shape: ModelShape, args: argparse.Namespace, path: tuple[str, int]) -> dict:
+    name, longest_prompt = path
+    sized: GPUPlan = size_run(
+        shape,
+        gpus=args.gpus,
+        longest_sequence=longest_prompt + plan["max_gen_toks"],
+        gpu_hours={name: plan["paths"][name]["gpu_hours"]},
+        weight_dtype=args.dtype,
+        kv_dtype=args.kv_cache_dtype,
+        gpu_memory_gib=args.gpu_memory,
+        gpu_memory_utilization=args.gpu_memory_utilization,
+        tensor_parallel=args.tensor_parallel,
+    )
+    return {"path": name, "longest_prompt": longest_prompt, **asdict(sized)}
+
+
+def sizing_markdown(plan: dict[str, Any]) -> str:
+    """The ``--gpus`` section: one row per judge path."""
+    rows = []
+    for entry in plan["sizing"]:
+        memory = entry["gpu_memory_gib"]
+        fits = "—" if entry["fits"] is None else ("yes" if entry["fits"] else "**no**")
+        utilization = entry["total_gib"] / memory if memory else None
+        rows.append(
+            [
+                entry["path"],
+                f"{entry['longest_sequence']:,}",
+                f"{entry['tensor_parallel']} × {entry['data_parallel']}",
+                f"{entry['weights_gib']:.1f}",
+                f"{entry['kv_cache_gib']:.1f}",
+                f"{entry['total_gib']:.1f}" + (f" ({utilization:.0%})" if utilization else ""),
+                fits,
+                "—" if entry["concurrent_sequences"] is None else entry["concurrent_sequences"],
+                _gpu_time(entry["wall_hours"][entry["path"]]),
+            ]
+        )
+    first = plan["sizing"][0]
+    memory = first["gpu_memory_gib"]
+    memory = f"{memory:g} GiB" if memory else "unknown memory (--gpu-memory)"
+    header = [
+        "path",
+        "max_model_len ≥",
+        "TP × DP",
+        "weights GiB/GPU",
+        "KV cache GiB/GPU",
+        "total GiB/GPU",
+        f"fits at {first['gpu_memory_utilization']:g}",
+        "longest seqs/replica",
+        "wall time",
+    ]
+    lines = [
+        f"## Sizing on {first['gpus']} GPUs of {memory}",
+        "",
+        _table(header, rows),
+        "",
+        "KV cache and total: one sequence at the longest prompt + max_gen_toks. Activations and engine "
+        "overhead are not modelled (gpu_memory_utilization leaves room for them). Wall time: prefill only, "
+        "GPU time / GPUs.",
+    ]
+    if plan["prefill_throughput"] is None:
+        lines.append("Give --throughput (prefill tokens/s per GPU) for wall time.")
+    return "\n".join(lines) + "\n"
 
 
 def plan_main(argv: Sequence[str] | None = None) -> int:
@@ -430,6 +534,7 @@ def run_plan(args: argparse.Namespace) -> int:
         print(f"longrm plan: --formats takes {', '.join(TASK_TYPES)}", file=sys.stderr)
         return 2
     try:
+        shape = _shape(args) if args.gpus is not None else None  # before any tokenizing
         tokenizer = load_tokenizer(
             args.tokenizer, trust_remote_code=args.trust_remote_code, gguf_file=args.gguf_file, purpose="plan"
         )
@@ -463,9 +568,11 @@ def run_plan(args: argparse.Namespace) -> int:
             counts,
             budget=budget,
             max_gen_toks=args.max_gen_toks,
-            params=args.params,
+            params=shape.params if shape else args.params,
             throughput=args.throughput,
         )
+        if shape is not None:
+            plan["sizing"] = [_sized(plan, shape, args, path) for path in _judge_paths(plan)]
     except LongRMError as error:
         print(f"longrm plan: {error}", file=sys.stderr)
         return 1
@@ -474,6 +581,8 @@ def run_plan(args: argparse.Namespace) -> int:
     plan["token_counts_cache"] = "off" if folder is None else ("hit" if hit else "miss")
     label = f"{Path(str(args.tokenizer)).name}, budget {budget}"
     print(plan_markdown(plan, label), end="")
+    if "sizing" in plan:
+        print("\n" + sizing_markdown(plan), end="")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(plan, indent=1) + "\n", "utf-8")

@@ -4,6 +4,10 @@ It serves the ``longrewardbench*_rm`` tasks, whose documents carry the conversat
 presented responses: each response's reward (first logit, spec §5) is returned as its
 "log-likelihood", so lm-eval's multiple-choice machinery ranks the responses. The N responses of
 a document are scored together, the shared context encoded once (``prefix_sharing=True``).
+
+Under ``torchrun``/``accelerate launch`` the processes split the documents between them (the core's
+:mod:`~longrm_tasks.rm.sharding`: whole documents, longest spread evenly) and exchange the rewards, so
+lm-eval sees one process's view everywhere (rank 0 of 1; only the first process writes results).
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ from lm_eval.api.model import LM
 from tqdm import tqdm
 
 from longrm_tasks.options import parse_bool
+from longrm_tasks.rm.placement import place_model
 from longrm_tasks.rm.scorer import RewardScorer
 from longrm_tasks.rm.sequences import response_sequences
+from longrm_tasks.rm.sharding import process_group, sample_cost, score_sharded
 from longrm_tasks.truncation.tokenizers import load_tokenizer
 
 log = logging.getLogger("longrm_tasks")
+#: lm-eval shows INFO records of its own logger tree only (the run's progress belongs there).
+progress_log = logging.getLogger("lm_eval.longrm_rm")
 
 _DTYPES = ("auto", "float32", "float16", "bfloat16")
 
@@ -39,6 +47,8 @@ class RewardModelLM(LM):
         batch_size: int | str = 1,
         prefix_sharing: bool | str = True,
         trust_remote_code: bool | str = False,
+        device_map: str | None = None,
+        max_memory: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__()
@@ -56,6 +66,8 @@ class RewardModelLM(LM):
             if device:
                 log.warning("longrm-rm: device %s requested but CUDA is unavailable; using cpu", device)
             self.device_name = "cpu"
+        self.group = process_group()
+        placement = place_model(self.device_name, self.group, device_map, max_memory)
         self.tokenizer = load_tokenizer(
             tokenizer or pretrained, revision=revision, trust_remote_code=remote, purpose="longrm-rm"
         )
@@ -65,9 +77,13 @@ class RewardModelLM(LM):
             )
         torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
         model = AutoModelForSequenceClassification.from_pretrained(
-            pretrained, revision=revision, dtype=torch_dtype, trust_remote_code=remote
+            pretrained,
+            revision=revision,
+            dtype=torch_dtype,
+            trust_remote_code=remote,
+            **placement.load_kwargs,
         )
-        self.model = model.to(self.device_name).eval()
+        self.model = placement.apply(model)
         # Scoring never pads (one sequence per forward pass), so the batch size groups documents
         # only and cannot change any reward.
         self.batch_size = int(batch_size) if str(batch_size).isdigit() else 1
@@ -86,22 +102,42 @@ class RewardModelLM(LM):
                 )
             groups[doc["uid"]].append(position)
         results: list[tuple[float, bool]] = [(0.0, False)] * len(requests)
-        # Longest contexts first: peak memory shows up at once, not after hours.
-        ordered = sorted(
-            groups.values(), key=lambda group: -len(str(requests[group[0]].doc["prompt_template"]))
-        )
-        for group in tqdm(
-            ordered, desc="Scoring responses (longrm-rm)", disable=disable_tqdm or self.rank != 0
-        ):
-            doc = requests[group[0]].doc
+        docs = [requests[group[0]].doc for group in groups.values()]
+        bar = tqdm(desc="Scoring responses (longrm-rm)", disable=disable_tqdm or self.group.rank != 0)
+
+        def score(doc: dict[str, Any]) -> tuple[list[float], int]:
             sequences, cut = response_sequences(self.tokenizer, doc["prompt_template"], doc["slots"])
-            self.parity_cut_sequences += sum(cut)
             rewards = self.scorer.score(sequences)
-            for position in group:
+            bar.update(1)
+            return rewards, sum(cut)
+
+        scored = score_sharded(
+            docs,
+            keys=list(groups),
+            costs=[sample_cost(doc["prompt_template"], doc["slots"]) for doc in docs],
+            score=score,
+            group=self.group,
+            on_shard=lambda count: self._start_shard(bar, count, len(docs)),
+        )
+        bar.close()
+        for positions, (rewards, cut) in zip(groups.values(), scored, strict=True):
+            self.parity_cut_sequences += cut
+            for position in positions:
                 results[position] = (rewards[requests[position].idx], False)
         if self.parity_cut_sequences:
             log.info("longrm-rm: %d sequences were parity-cut (spec §6)", self.parity_cut_sequences)
         return results
+
+    def _start_shard(self, bar: Any, count: int, total: int) -> None:
+        if self.group.world_size > 1:
+            progress_log.info(
+                "longrm-rm: process %d of %d scores %d of %d samples",
+                self.group.rank,
+                self.group.world_size,
+                count,
+                total,
+            )
+        bar.reset(total=count)
 
     def loglikelihood_rolling(self, requests: list[Instance], disable_tqdm: bool = False) -> list[float]:
         raise NotImplementedError("longrm-rm is a scalar reward model: use the longrewardbench *_rm tasks")

@@ -15,6 +15,7 @@ from opencompass.openicl.icl_evaluator import BaseEvaluator
 
 from longrm_tasks.audit import AUDIT_REDUCERS, audit_metric_inputs, audit_metric_keys, audit_sample
 from longrm_tasks.constants import BEST_OF_N, TASK_TYPES
+from longrm_tasks.errors import LongRMError
 from longrm_tasks.options import CONTEXT_MODE, strict_mode
 from longrm_tasks.run import placement_counts, refuse_empty_output
 from longrm_tasks.scoring import (
@@ -48,6 +49,24 @@ def _details(doc: Mapping[str, Any], ranks: list[int], sample: ScoredSample, **e
         "truncation": sample.truncation,
         **extra,
     }
+
+
+class IncompletePredictionsError(LongRMError):
+    """Some inference parts are missing: scoring now would save a result that ``-r`` never revisits."""
+
+
+def require_every_prediction(predictions: Sequence[Any], test_set: Any) -> None:
+    """Stop the evaluation (nothing saved) unless every sample has its prediction.
+
+    OpenCompass merges the parts ``<abbr>_0.json``, ``_1.json``, ... that exist; after an interrupted
+    run some are missing, and a saved error result would make ``opencompass -r`` skip this dataset's
+    evaluation for good. Raising leaves no result file, so the resumed run evaluates it.
+    """
+    if len(predictions) != len(test_set):
+        raise IncompletePredictionsError(
+            f"{len(predictions)} predictions for {len(test_set)} samples: an inference part is missing or "
+            "unfinished; rerun with -r to finish it (scoring resumes then)"
+        )
 
 
 class _Evaluator(BaseEvaluator):
@@ -105,8 +124,7 @@ class LongRewardBenchEvaluator(_Evaluator):
 
     def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
         """Every metric of this dataset's formats, ``details`` per sample and the data provenance."""
-        if len(predictions) != len(test_set):
-            return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
+        require_every_prediction(predictions, test_set)
         docs = _documents(test_set, longrm)
         samples, details, exact = [], [], []
         for doc, output in zip(docs, predictions, strict=True):
@@ -158,8 +176,7 @@ class LongRewardBenchAuditEvaluator(_Evaluator):
     variant of a row (JSON list); metrics from :mod:`longrm_tasks.audit`."""
 
     def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
-        if len(predictions) != len(test_set):
-            return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
+        require_every_prediction(predictions, test_set)
         docs = _documents(test_set, longrm)
         inputs, details = [], []
         for doc, output in zip(docs, predictions, strict=True):
@@ -192,8 +209,7 @@ class LongRewardBenchRMEvaluator(_Evaluator):
 
     def score(self, predictions: list[Any], references: list[Any], test_set: Any, longrm: list[Any]) -> dict:
         """Every metric of this dataset's formats, ``details`` per sample and the data provenance."""
-        if len(predictions) != len(test_set):
-            return {"error": f"{len(predictions)} predictions for {len(test_set)} samples"}
+        require_every_prediction(predictions, test_set)
         samples, details = [], []
         for doc, output in zip(_documents(test_set, longrm), predictions, strict=True):
             rewards = [float(value) for value in json.loads(output)]

@@ -62,7 +62,9 @@ class LongRMRewardModel(BaseModel):
         from transformers import AutoModelForSequenceClassification
 
         from longrm_tasks.options import parse_bool
+        from longrm_tasks.rm.placement import place_model
         from longrm_tasks.rm.scorer import RewardScorer
+        from longrm_tasks.rm.sharding import ProcessGroup
         from longrm_tasks.truncation.tokenizers import load_tokenizer
 
         trust_remote_code = parse_bool(trust_remote_code, "trust_remote_code")
@@ -75,11 +77,19 @@ class LongRMRewardModel(BaseModel):
         dtype = model_kwargs.pop("torch_dtype", model_kwargs.pop("dtype", "float32"))
         if isinstance(dtype, str) and dtype != "auto":
             dtype = getattr(torch, dtype.removeprefix("torch."))
-        model = AutoModelForSequenceClassification.from_pretrained(
-            path, torch_dtype=dtype, trust_remote_code=trust_remote_code, **model_kwargs
-        )
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model = model.to(device).eval()
+        # model_kwargs=dict(device_map="auto", max_memory={...}) splits a model too large for one GPU.
+        placement = place_model(
+            device, ProcessGroup(), model_kwargs.pop("device_map", None), model_kwargs.pop("max_memory", None)
+        )
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path,
+            torch_dtype=dtype,
+            trust_remote_code=trust_remote_code,
+            **model_kwargs,
+            **placement.load_kwargs,
+        )
+        self.model = placement.apply(model)
         context = getattr(model.config, "max_position_embeddings", None)
         super().__init__(
             path=path, max_seq_len=max_seq_len or context or 131_072, meta_template=meta_template

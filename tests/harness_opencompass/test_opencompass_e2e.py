@@ -87,10 +87,9 @@ class OCRun:
     paper_tables: str = ""
 
 
-def run_opencompass(workdir: Path, args: Sequence[str]) -> OCRun:
-    """Run ``opencompass`` in subprocess mode (no ``--debug``) and load what it wrote."""
-    started = time.monotonic()
-    proc = subprocess.run(
+def invoke_opencompass(workdir: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """``opencompass ARGS -w out`` in subprocess mode (no ``--debug``), in ``workdir``."""
+    return subprocess.run(
         [executable("opencompass"), *args, "-w", "out"],
         cwd=workdir,
         env=environment(),
@@ -99,6 +98,12 @@ def run_opencompass(workdir: Path, args: Sequence[str]) -> OCRun:
         timeout=RUN_TIMEOUT_S,
         check=False,
     )
+
+
+def run_opencompass(workdir: Path, args: Sequence[str]) -> OCRun:
+    """Run ``opencompass`` in subprocess mode (no ``--debug``) and load what it wrote."""
+    started = time.monotonic()
+    proc = invoke_opencompass(workdir, args)
     seconds = time.monotonic() - started
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"opencompass failed ({proc.returncode}):\n{log[-6000:]}"
@@ -119,9 +124,10 @@ def run_opencompass(workdir: Path, args: Sequence[str]) -> OCRun:
             content = json.loads(path.read_text("utf-8"))
             entries += [content[index] for index in sorted(content, key=int)]
         run.predictions[key] = {str(index): entry for index, entry in enumerate(entries)}
-    (summary,) = folder.glob("summary/summary_*.csv")
+    # The latest summary: a run resumed with -r writes one more next to the interrupted run's.
+    summary = sorted(folder.glob("summary/summary_*.csv"))[-1]
     run.summary = list(csv.reader(summary.read_text("utf-8").splitlines()))
-    (tables,) = folder.glob("summary/paper_tables_*.md")
+    tables = sorted(folder.glob("summary/paper_tables_*.md"))[-1]
     run.paper_tables = tables.read_text("utf-8")
     print(f"opencompass {' '.join(args)}: {seconds:.1f} s")
     return run
