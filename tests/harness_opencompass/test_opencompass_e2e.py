@@ -250,7 +250,9 @@ def test_config_run_scripted_judge_exact_figures(config_run: ConfigRun) -> None:
     run, judge = config_run.run, config_run.judge
     check_complete(run, ["scripted-judge"], [*FORMATS])
     # Requests: one per row and dataset, official order, exact prompts, greedy, 2,048 new tokens.
-    assert len(judge.requests) == 2 * len(ROWS)
+    # The OpenAI client may resend a request whose connection a loaded machine dropped; it says so.
+    first_tries = [r for r in judge.requests if r.headers.get("x-stainless-retry-count", "0") == "0"]
+    assert len(first_tries) == 2 * len(ROWS)
     for request in judge.requests:
         row = BY_TEXTS[frozenset(request.slots)]
         assert tuple(request.slots) == row.presented, f"{row.uid}: presentation order differs"

@@ -14,6 +14,7 @@ Generation is capped at a few tokens (the prompts, not the verdicts, are under t
 from __future__ import annotations
 
 import glob
+import hashlib
 import importlib.util
 import json
 import os
@@ -36,6 +37,9 @@ pytestmark = pytest.mark.slow
 
 GEN_TASK, RM_TASK = "longrewardbench_sample", "longrewardbench_sample_rm"
 MAX_GEN_TOKS = 16
+#: Rows per run (the first of the official order): enough for a prompt over the short limit below
+#: (Summ-7, 711 tokens) and a CI run of minutes; vLLM's start-up dominates the rest.
+LIMIT = 12
 #: Small enough that some sample prompts (up to ~850 SmolLM2 tokens) do not fit, large enough that every
 #: prompt fits once its context is cut (system prompt + question + responses stay under ~470 tokens).
 SHORT_MAX_MODEL_LEN = 640
@@ -74,7 +78,7 @@ def lm_eval(workdir: Path, model: str, model_args: str, tasks: list[str], *extra
     command = [
         sys.executable, "-m", "lm_eval", "--model", model, "--model_args", model_args,
         "--tasks", ",".join(tasks), "--apply_chat_template", "--gen_kwargs", f"max_gen_toks={MAX_GEN_TOKS}",
-        "--output_path", str(out), "--log_samples", *extra,
+        "--output_path", str(out), "--log_samples", "--limit", str(LIMIT), *extra,
     ]  # fmt: skip
     workdir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -126,10 +130,13 @@ def prompt(sample: dict[str, Any]) -> str:
 
 def test_vllm_generative_prompts_identical_to_hf(vllm_run: Run, hf_run: Run) -> None:
     vllm, hf = vllm_run.samples[GEN_TASK], hf_run.samples[GEN_TASK]
-    assert len(vllm) == len(hf) == 62 and set(vllm) == set(hf)
+    assert len(vllm) == len(hf) == LIMIT and set(vllm) == set(hf)
     different = [uid for uid in vllm if prompt(vllm[uid]) != prompt(hf[uid])]
     assert not different, f"{len(different)} prompts differ between vllm and hf: {different[:5]}"
     for sample in vllm.values():
+        # What the parity check measured is what vLLM was given.
+        assert hashlib.sha256(prompt(sample).encode("utf-8")).hexdigest() == sample["doc"]["prompt_sha256"]
+        assert sample["doc"]["system_placement"] == "system"
         # A real system turn with the official instructions; the generation prompt opens the answer.
         assert prompt(sample).startswith("<|im_start|>system\nPlease act as an impartial judge")
         assert prompt(sample).endswith("<|im_start|>assistant\n")
@@ -151,7 +158,7 @@ def _ranking(sample: dict[str, Any]) -> list[int]:
 
 def test_vllm_rm_slot_rankings_identical_to_hf(vllm_run: Run, hf_run: Run) -> None:
     vllm, hf = vllm_run.samples[RM_TASK], hf_run.samples[RM_TASK]
-    assert len(vllm) == len(hf) == 62 and set(vllm) == set(hf)
+    assert len(vllm) == len(hf) == LIMIT and set(vllm) == set(hf)
     different = [uid for uid in vllm if _ranking(vllm[uid]) != _ranking(hf[uid])]
     assert not different, f"slot rankings differ between vllm and hf: {different}"
     for uid, sample in vllm.items():
