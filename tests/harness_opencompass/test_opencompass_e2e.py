@@ -36,10 +36,8 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 900
-ROWS = ref.load_rows()
-BY_TEXTS = {frozenset(row.answers): row for row in ROWS}
-assert len(BY_TEXTS) == len(ROWS), "the truth table needs a distinct response set per row"
-REPLIES = {row.uid: ref.make_reply(ref.policy_of(row, ROWS), row.tasktype, list(row.order)) for row in ROWS}
+JUDGE = ref.ReferenceJudge()
+ROWS, BY_TEXTS, REPLIES = JUDGE.rows, JUDGE.by_texts, JUDGE.replies
 TINY_REPLY = "[[A]]"
 SPLIT = ("longrewardbench_pairwise_sample", "longrewardbench_bon_sample")
 FORMATS = {
@@ -47,11 +45,6 @@ FORMATS = {
     "longrewardbench_pairwise_sample": ("PairWise",),
     "longrewardbench_bon_sample": ("BestOfN",),
 }
-
-
-def judge_policy(slots: list[str], messages: list[dict[str, Any]]) -> str:
-    row = BY_TEXTS[frozenset(slots)]
-    return REPLIES[row.uid]
 
 
 def executable(name: str) -> str:
@@ -232,7 +225,7 @@ class ConfigRun:
 @pytest.fixture(scope="module")
 def config_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> ConfigRun:
     workdir = tmp_path_factory.mktemp("config-run")
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge")
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
     with judge as base_url:
         config = write_config(workdir, CONFIG.format(base_url=base_url, tiny=tiny_model))
         run = run_opencompass(workdir, [str(config), "--max-num-workers", "2"])
@@ -323,7 +316,7 @@ def test_cross_harness_parity_through_both_clis(
 ) -> None:
     """The same scripted judge through ``lm_eval``: identical figures for every metric lm-eval reports."""
     pytest.importorskip("tenacity")  # lm-eval's API backends
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge")
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
     with judge as base_url:
         model_args = (
             f"model=scripted-judge,base_url={base_url}/chat/completions,num_concurrent=1,max_retries=1,"
