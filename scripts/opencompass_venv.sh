@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 VENV="${1:-.venv-opencompass}"
 PYTHON="${PYTHON:-python3}"
-EXTRAS="${EXTRAS:-opencompass}"
+export EXTRAS="${EXTRAS:-opencompass}"
 
 "$PYTHON" - <<'PY'
 import sys
@@ -36,6 +36,7 @@ PIP=("$VENV/bin/python" -m pip install -q)
 # Fail here, not in the first run, if the extra was missing or a pin did not hold.
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
+import os
 import sys
 
 try:
@@ -49,6 +50,11 @@ except Exception as error:
         f"OpenCompass venv is broken ({type(error).__name__}: {error}); "
         "does pyproject.toml define the `opencompass` extra?"
     )
+if "inspect" in os.environ.get("EXTRAS", "").split(","):
+    try:
+        import inspect_ai  # noqa: F401
+    except Exception as error:
+        sys.exit(f"OpenCompass venv: Inspect AI does not import next to OpenCompass ({type(error).__name__}: {error})")
 print("opencompass", md.version("opencompass"), "| torch", md.version("torch"),
       "| transformers", md.version("transformers"), "| numpy", md.version("numpy"),
       "| datasets", md.version("datasets"))

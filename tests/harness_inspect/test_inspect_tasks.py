@@ -23,13 +23,16 @@ pytest.importorskip("inspect_ai")
 
 from support import oc_reference as ref
 from support.chat_templates import TEMPLATES, expected_messages, expected_prompt
-from support.inspect_runs import MODEL, cli_environment, executable, figures, run_task
+from support.inspect_runs import CLI_TIMEOUT_S, MODEL, cli_environment, executable, figures, run_cli, run_task
 from support.scripted_judge import ScriptedJudge
 from support.tiny_models import build_tiny_llama, save_sample_tokenizer
 
 from longrm_tasks.adapters.inspect import tasks
 from longrm_tasks.errors import LongRMError
 from longrm_tasks.options import OptionError
+from longrm_tasks.results.loaders import load_runs
+from longrm_tasks.results.submission import build_submission
+from longrm_tasks.results.validation import validate_document
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +40,6 @@ JUDGE = ref.ReferenceJudge()
 BOTH = ("PairWise", "BestOfN")
 #: The run-health shares every judge task reports beside the paper's columns.
 HEALTH = ("parse_fail", "empty_output", "truncated", "trunc_unchecked")
-CLI_TIMEOUT_S = 420
 
 
 def expected_figures(formats: tuple[str, ...], replies: dict[str, str] | None = None) -> dict[str, float]:
@@ -230,6 +232,11 @@ def test_context_only_truncation_cuts_contexts_to_the_budget(
     assert reported["context_cut"] == pytest.approx(cut / len(judge.requests), abs=1e-12)
     assert reported["truncated"] == 0.0  # a context cut is not a parity cut
     assert log.eval.metadata["longrm"]["context_truncation"]["budget"] == budget
+    # Reports rescore the cut rows as cut; a submission leaves the share out (it has no per-row cut).
+    (run,) = load_runs(Path(log.location))
+    assert run.aggregates()["context_cut"] == reported["context_cut"]
+    document = build_submission(run)
+    assert "context_cut" not in document["aggregates"] and validate_document(document).ok
 
 
 def test_empty_outputs_are_counted_and_stop_strict_runs(tmp_path: Path) -> None:
@@ -292,16 +299,8 @@ def test_hf_provider_lends_its_tokenizer_and_decodes_greedily(tmp_path: Path) ->
 def test_inspect_eval_cli_finds_the_tasks_and_prints_every_figure(tmp_path: Path) -> None:
     """The issue's done-criterion: ``inspect eval longrm_tasks/longrewardbench_sample --model <a local
     OpenAI-compatible endpoint>`` prints every figure (found through the package's entry point)."""
-    with ScriptedJudge(JUDGE, model_name="scripted-judge") as base_url:
-        env = cli_environment(tmp_path / "site", SCRIPTED_BASE_URL=base_url, SCRIPTED_API_KEY="none")
-        command = [
-            executable("inspect"), "eval", "longrm_tasks/longrewardbench_sample", "--model", MODEL,
-            "--log-dir", str(tmp_path / "logs"), "--display", "plain",
-        ]  # fmt: skip
-        proc = subprocess.run(
-            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S
-        )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    log, judge, proc = run_cli(tmp_path, JUDGE)
+    assert proc.returncode == 0 and not judge.errors, (proc.stdout + proc.stderr)[-6000:]
     printed = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
@@ -309,9 +308,8 @@ def test_inspect_eval_cli_finds_the_tasks_and_prints_every_figure(tmp_path: Path
             printed[parts[0]] = float(parts[1])
     expected = {**expected_figures(BOTH), "truncated": 0.0, "trunc_unchecked": 1.0}
     assert set(printed) == set(expected)
-    assert printed == {key: pytest.approx(value, abs=5e-4) for key, value in expected.items()}
-    (log,) = (tmp_path / "logs").glob("*.eval")
-    assert log.stat().st_size > 0
+    assert printed == {key: pytest.approx(value, abs=5e-4) for key, value in expected.items()}  # 3 decimals
+    assert log is not None and len(judge.requests) == len(JUDGE.rows)
 
 
 def test_a_bad_parameter_on_the_command_line_is_one_line(tmp_path: Path) -> None:

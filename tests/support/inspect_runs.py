@@ -3,6 +3,7 @@
 - :func:`run_task`: one of our ``@task`` functions through ``inspect_ai.eval`` in this process. The model
   is built unmemoized with this judge's URL: Inspect caches models by name, and a cached client would
   keep retrying the previous (stopped) judge.
+- :func:`run_cli`: ``inspect eval longrm_tasks/<task>`` in a subprocess against a scripted judge;
 - :func:`cli_environment`: the environment for the ``inspect`` CLI: this checkout first on
   ``PYTHONPATH``, then a folder holding a ``.dist-info`` with ``pyproject.toml``'s entry points, so that
   ``inspect eval longrm_tasks/<task>`` finds the tasks through the package's entry point even where the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -27,6 +29,7 @@ from support.scripted_judge import Fault, ScriptedJudge
 
 MODEL = "openai-api/scripted/scripted-judge"
 PROBE_DIST = "longrm-tasks-inspect-probe"
+CLI_TIMEOUT_S = 420
 
 
 def run_task(
@@ -84,3 +87,27 @@ def cli_environment(site: Path, **extra: str) -> dict[str, str]:
         **extra,
     )
     return env
+
+
+def run_cli(
+    workdir: Path,
+    policy: Callable[[list[str], list[dict[str, Any]]], str],
+    *,
+    task: str = "longrewardbench_sample",
+    task_args: Mapping[str, Any] | None = None,
+) -> tuple[Path | None, ScriptedJudge, subprocess.CompletedProcess[str]]:
+    """``inspect eval longrm_tasks/<task> --model openai-api/scripted/...`` in ``workdir``; its log (or
+    ``None``), the judge and the finished process."""
+    judge = ScriptedJudge(policy, model_name="scripted-judge")
+    parameters = [item for key, value in (task_args or {}).items() for item in ("-T", f"{key}={value}")]
+    with judge as base_url:
+        env = cli_environment(workdir / "site", SCRIPTED_BASE_URL=base_url, SCRIPTED_API_KEY="none")
+        command = [
+            executable("inspect"), "eval", f"longrm_tasks/{task}", *parameters, "--model", MODEL,
+            "--log-dir", str(workdir / "logs"), "--display", "plain",
+        ]  # fmt: skip
+        proc = subprocess.run(
+            command, cwd=workdir, env=env, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False
+        )
+    logs = sorted((workdir / "logs").glob("*.eval")) if (workdir / "logs").is_dir() else []
+    return (logs[-1] if logs else None), judge, proc

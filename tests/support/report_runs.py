@@ -104,6 +104,20 @@ def run_lm_eval(
     timeout: int = 600,
 ) -> Path:
     """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs."""
+    return lm_eval_run(output_path, policy, model=model, task=task, timeout=timeout)[0]
+
+
+def lm_eval_run(
+    output_path: Path,
+    policy: Callable[[list[str], list[dict[str, Any]]], str],
+    *,
+    model: str = "scripted-judge",
+    task: str = "longrewardbench_sample",
+    timeout: int = 600,
+    extra_model_args: str = "",
+) -> tuple[Path, ScriptedJudge]:
+    """:func:`run_lm_eval`, also returning the judge (its recorded requests); ``extra_model_args`` are
+    appended to ``--model_args`` (e.g. ``tokenizer=DIR``)."""
     env = {key: value for key, value in os.environ.items() if key != "LONGRM_TASKS_DISABLE_HOOK"}
     env.update(
         HF_HUB_OFFLINE="1",
@@ -117,7 +131,7 @@ def run_lm_eval(
     with judge as base_url:
         model_args = (
             f"model={model},base_url={base_url}/chat/completions,num_concurrent=1,max_retries=1,"
-            "tokenized_requests=False"
+            "tokenized_requests=False" + (f",{extra_model_args}" if extra_model_args else "")
         )
         command = [
             *lm_eval_command(),
@@ -136,7 +150,7 @@ def run_lm_eval(
     results = sorted((output_path / model.replace("/", "__")).glob("results_*.json"))
     if len(results) != 1:
         raise RuntimeError(f"expected one results file under {output_path}, found {results}")
-    return results[0].parent
+    return results[0].parent, judge
 
 
 def sample_run(policy: Callable[[list[str], list[dict[str, Any]]], str], name: str = "in-process") -> Run:
