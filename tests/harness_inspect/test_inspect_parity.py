@@ -18,7 +18,8 @@ pytest.importorskip("tenacity")  # lm-eval's API backends
 
 from support import oc_reference as ref
 from support.inspect_runs import run_cli
-from support.report_runs import lm_eval_run
+from support.report_runs import run_lm_eval
+from support.scripted_judge import ScriptedJudge
 from support.tiny_models import save_sample_tokenizer
 
 from longrm_tasks.cli import main as longrm
@@ -34,7 +35,8 @@ TASK = "longrewardbench_sample"
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     base = tmp_path_factory.mktemp("parity")
     tokenizer = save_sample_tokenizer(base / "tokenizer")
-    lm_dir, lm_judge = lm_eval_run(base / "lm", JUDGE, task=TASK, extra_model_args=f"tokenizer={tokenizer}")
+    lm_judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
+    lm_dir = run_lm_eval(base / "lm", lm_judge, task=TASK, extra_model_args=f"tokenizer={tokenizer}")
     (base / "inspect").mkdir()
     log, inspect_judge, proc = run_cli(base / "inspect", JUDGE, task=TASK, task_args={"tokenizer": tokenizer})
     assert proc.returncode == 0 and log is not None, (proc.stdout + proc.stderr)[-6000:]

@@ -97,26 +97,15 @@ def lm_eval_command() -> list[str]:
 
 def run_lm_eval(
     output_path: Path,
-    policy: Callable[[list[str], list[dict[str, Any]]], str],
-    *,
-    model: str = "scripted-judge",
-    task: str = "longrewardbench_sample",
-    timeout: int = 600,
-) -> Path:
-    """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs."""
-    return lm_eval_run(output_path, policy, model=model, task=task, timeout=timeout)[0]
-
-
-def lm_eval_run(
-    output_path: Path,
-    policy: Callable[[list[str], list[dict[str, Any]]], str],
+    policy: Callable[[list[str], list[dict[str, Any]]], str] | ScriptedJudge,
     *,
     model: str = "scripted-judge",
     task: str = "longrewardbench_sample",
     timeout: int = 600,
     extra_model_args: str = "",
-) -> tuple[Path, ScriptedJudge]:
-    """:func:`run_lm_eval`, also returning the judge (its recorded requests); ``extra_model_args`` are
+) -> Path:
+    """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs. Pass a
+    :class:`ScriptedJudge` as ``policy`` to read its requests afterwards; ``extra_model_args`` are
     appended to ``--model_args`` (e.g. ``tokenizer=DIR``)."""
     env = {key: value for key, value in os.environ.items() if key != "LONGRM_TASKS_DISABLE_HOOK"}
     env.update(
@@ -127,7 +116,7 @@ def lm_eval_run(
         no_proxy="127.0.0.1,localhost",
     )
     output_path.mkdir(parents=True, exist_ok=True)
-    judge = ScriptedJudge(policy, model_name=model)
+    judge = policy if isinstance(policy, ScriptedJudge) else ScriptedJudge(policy, model_name=model)
     with judge as base_url:
         model_args = (
             f"model={model},base_url={base_url}/chat/completions,num_concurrent=1,max_retries=1,"
@@ -150,7 +139,7 @@ def lm_eval_run(
     results = sorted((output_path / model.replace("/", "__")).glob("results_*.json"))
     if len(results) != 1:
         raise RuntimeError(f"expected one results file under {output_path}, found {results}")
-    return results[0].parent, judge
+    return results[0].parent
 
 
 def sample_run(policy: Callable[[list[str], list[dict[str, Any]]], str], name: str = "in-process") -> Run:
