@@ -22,7 +22,7 @@ import pytest
 pytest.importorskip("inspect_ai")
 
 from support import oc_reference as ref
-from support.chat_templates import TEMPLATES, expected_messages, expected_prompt
+from support.chat_templates import expected_messages, expected_prompt, save_with_templates
 from support.inspect_runs import CLI_TIMEOUT_S, MODEL, cli_environment, executable, figures, run_cli, run_task
 from support.scripted_judge import ScriptedJudge
 from support.tiny_models import build_tiny_llama, save_sample_tokenizer
@@ -73,17 +73,8 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, ScriptedJ
 @pytest.fixture(scope="module")
 def tokenizers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The sample tokenizer saved once per judge chat-template behaviour."""
-    from transformers import AutoTokenizer
-
     base = tmp_path_factory.mktemp("tokenizers")
-    plain = save_sample_tokenizer(base / "plain")
-    folders = {}
-    for name, template in TEMPLATES.items():
-        tokenizer = AutoTokenizer.from_pretrained(plain)
-        tokenizer.chat_template = template
-        tokenizer.save_pretrained(base / name)
-        folders[name] = base / name
-    return folders
+    return save_with_templates(save_sample_tokenizer(base / "plain"), base)
 
 
 def test_sample_task_reports_every_figure_of_the_spec(sample_run: tuple[Any, ScriptedJudge]) -> None:
