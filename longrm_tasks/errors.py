@@ -26,6 +26,24 @@ class DataSourceError(LongRMError, OSError):
     """The benchmark data could not be obtained (hub unreachable, folder incomplete, ...)."""
 
 
+def our_errors(error: BaseException) -> list[LongRMError]:
+    """The :class:`LongRMError` behind ``error``: the error itself, or every error of an exception group
+    when all of them are ours (async harnesses such as Inspect wrap a task's error in task-group
+    exception groups); empty when anything else is involved."""
+    if isinstance(error, LongRMError):
+        return [error]
+    inner = getattr(error, "exceptions", None)
+    if not isinstance(inner, tuple) or not inner:
+        return []
+    found: list[LongRMError] = []
+    for one in inner:
+        leaves = our_errors(one)
+        if not leaves:
+            return []
+        found += leaves
+    return found
+
+
 def install_excepthook() -> None:
     """Show an uncaught :class:`LongRMError` as its one-line message (exit status 1), not a traceback.
 
@@ -39,8 +57,10 @@ def install_excepthook() -> None:
         return
 
     def hook(kind: type[BaseException], error: BaseException, traceback: object) -> None:
-        if isinstance(error, LongRMError):
-            print(f"longrm-tasks error: {error}", file=sys.stderr)
+        ours = our_errors(error)
+        if ours:
+            for one in ours:
+                print(f"longrm-tasks error: {one}", file=sys.stderr)
             return
         previous(kind, error, traceback)  # type: ignore[arg-type]
 

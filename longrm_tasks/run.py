@@ -142,12 +142,14 @@ CONTEXT_MODE_HINT = """--metadata '{"truncation": "context"}'"""
 class ModelLimits:
     """What is known about the receiving model: its context length (a hard limit: a longer prompt would
     be cut or rejected by the backend), the special tokens its backend adds to a prompt, and how the
-    harness names the length option and the switch to context-only truncation (for error messages)."""
+    harness names the length option, the switch to context-only truncation and the tokenizer option
+    (for messages)."""
 
     context_length: int | None = None
     added_tokens: int = 0
     length_option: str = "max_length"
     context_hint: str = CONTEXT_MODE_HINT
+    tokenizer_hint: str | None = None
 
 
 def limits_for(
@@ -270,7 +272,7 @@ def _settle_parity(
         docs[index]["prompt_tokens"] = tokens
     if truncator is None:
         why = (
-            "no tokenizer known (pass tokenizer=... in model_args)"
+            f"no tokenizer known (pass {limits.tokenizer_hint or 'tokenizer=... in model_args'})"
             if renderer.tokenizer is None
             else "the server renders the chat template"
         )
@@ -292,10 +294,8 @@ def _settle_context(
     progress: bool,
 ) -> dict[str, Any]:
     if renderer.tokenizer is None:
-        raise LongRMError(
-            "context truncation needs the model's tokenizer: pass tokenizer=... (or pretrained=...) in "
-            "model_args or --metadata"
-        )
+        hint = limits.tokenizer_hint or "tokenizer=... (or pretrained=...) in model_args or --metadata"
+        raise LongRMError(f"context truncation needs the model's tokenizer: pass {hint}")
     budget = prompt_budget(options, limits.context_length, renderer.tokenizer)
     truncator = ContextTruncator(renderer, budget, marker=options.truncation_marker)
 

@@ -123,6 +123,25 @@ def metric_inputs(sample: ScoredSample) -> dict[str, Any]:
     return values
 
 
+#: Metric keys whose per-sample value is a ``(length bucket, score)`` pair (L-Avg. averages per bucket).
+PAIRED_METRICS = ("len_avg",)
+
+
+def scalar_inputs(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Per-sample values with each ``(length bucket, score)`` pair given as its score, for harnesses whose
+    per-sample values hold numbers only (Inspect); :func:`paired_inputs` rebuilds the pairs."""
+    return {key: value[1] if isinstance(value, tuple) else value for key, value in values.items()}
+
+
+def paired_inputs(values: Mapping[str, Any], length_bucket: str) -> dict[str, Any]:
+    """The per-sample values of :func:`scalar_inputs` back in reducer form, for a sample of
+    ``length_bucket``."""
+    return {
+        key: (length_bucket, value) if key in PAIRED_METRICS and value is not None else value
+        for key, value in values.items()
+    }
+
+
 #: Aggregation of each metric key over the per-sample values of :func:`metric_inputs`.
 METRIC_REDUCERS: dict[str, Callable[[Iterable[Any]], float]] = {
     key: (length_bucket_average if key == "len_avg" else mean_of_present)

@@ -7,11 +7,15 @@
 #
 #   bash scripts/opencompass_venv.sh [VENV_DIR]      # PYTHON=python3.11 to pick the interpreter
 #   VENV_DIR/bin/python -m pytest -q tests/harness_opencompass
+#
+# EXTRAS=opencompass,inspect adds Inspect AI next to OpenCompass (the three-harness parity test runs
+# lm_eval, opencompass and inspect eval from one venv; CI does this).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV="${1:-.venv-opencompass}"
 PYTHON="${PYTHON:-python3}"
+export EXTRAS="${EXTRAS:-opencompass}"
 
 "$PYTHON" - <<'PY'
 import sys
@@ -26,12 +30,13 @@ fi
 PIP=("$VENV/bin/python" -m pip install -q)
 "${PIP[@]}" --upgrade pip
 "${PIP[@]}" torch==2.13.0                   # local CPU build first (else pip pulls CUDA torch)
-"${PIP[@]}" -e ".[opencompass]"             # the extra carries the pins that make 0.5.4 run
+"${PIP[@]}" -e ".[$EXTRAS]"                 # the opencompass extra carries the pins that make 0.5.4 run
 "${PIP[@]}" pytest "lm-eval[api]>=0.4.13,<0.5"   # tests/harness_opencompass (lm_eval CLI for the parity tests)
 
 # Fail here, not in the first run, if the extra was missing or a pin did not hold.
 "$VENV/bin/python" - <<'PY'
 import importlib.metadata as md
+import os
 import sys
 
 try:
@@ -45,6 +50,11 @@ except Exception as error:
         f"OpenCompass venv is broken ({type(error).__name__}: {error}); "
         "does pyproject.toml define the `opencompass` extra?"
     )
+if "inspect" in os.environ.get("EXTRAS", "").split(","):
+    try:
+        import inspect_ai  # noqa: F401
+    except Exception as error:
+        sys.exit(f"OpenCompass venv: Inspect AI does not import next to OpenCompass ({type(error).__name__}: {error})")
 print("opencompass", md.version("opencompass"), "| torch", md.version("torch"),
       "| transformers", md.version("transformers"), "| numpy", md.version("numpy"),
       "| datasets", md.version("datasets"))

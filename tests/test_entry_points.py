@@ -18,11 +18,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.entry_points import declared, write_dist_info
 
 from longrm_tasks import task_yaml_dir
 from longrm_tasks.adapters.lm_eval import registration
 
-tomllib = pytest.importorskip("tomllib")
+pytest.importorskip("tomllib")
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_DIST = "longrm-tasks-entry-point-probe"
@@ -64,26 +65,10 @@ PROBE = textwrap.dedent(
 )
 
 
-def declared() -> dict[str, dict[str, str]]:
-    return tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["entry-points"]
-
-
-def write_dist_info(site: Path) -> None:
-    """An installed distribution carrying exactly the entry points ``pyproject.toml`` declares."""
-    info = site / f"{PROBE_DIST.replace('-', '_')}-0.1.dist-info"
-    info.mkdir(parents=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {PROBE_DIST}\nVersion: 0.1\n", "utf-8")
-    sections = [
-        f"[{group}]\n" + "".join(f"{name} = {value}\n" for name, value in points.items())
-        for group, points in declared().items()
-    ]
-    (info / "entry_points.txt").write_text("\n".join(sections), "utf-8")
-
-
 def probe(tmp_path: Path, lm_eval: str, installed: bool, stand_down: bool = True) -> dict:
     site = tmp_path / "site"
     if installed:
-        write_dist_info(site)
+        write_dist_info(site, PROBE_DIST)
     path = os.pathsep.join([str(ROOT), str(ROOT / "tests"), str(site), os.environ.get("PYTHONPATH", "")])
     result = subprocess.run(
         [sys.executable, "-c", PROBE, lm_eval, "stand-down" if stand_down else "no-stand-down", PROBE_DIST],
@@ -105,7 +90,7 @@ def assert_tasks_once_from_our_folder(facts: dict) -> None:
 
 def test_pyproject_declares_what_the_hook_registers() -> None:
     points = declared()
-    assert set(points) == {registration.MODELS_GROUP, registration.TASKS_GROUP}
+    assert set(points) == {registration.MODELS_GROUP, registration.TASKS_GROUP, "inspect_ai"}
     assert points[registration.MODELS_GROUP] == registration.MODEL_BACKENDS
     assert points[registration.TASKS_GROUP] == registration.TASK_PLUGINS
 

@@ -63,7 +63,7 @@ PROBE = textwrap.dedent(
                 p.name: p.value for p in importlib.metadata.entry_points(group=group)
                 if p.dist.name == "longrm-tasks"
             }
-            for group in ("lm_eval.models", "lm_eval.tasks")
+            for group in ("lm_eval.models", "lm_eval.tasks", "inspect_ai")
         },
     }))
     """
@@ -132,10 +132,11 @@ def test_wheel_install_registers_and_loads_tasks(installs: dict[str, tuple[Path,
         "longrewardbench_rm",
         "longrewardbench_sample_rm",
     } <= set(facts["tasks"])
-    # lm-eval's plugin entry points reach the installed metadata (upstream PRs #4013 / #4015).
+    # lm-eval's plugin entry points (upstream PRs #4013 / #4015) and Inspect's reach the installed metadata.
     assert facts["entry_points"] == {
         "lm_eval.models": {"longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM"},
         "lm_eval.tasks": {"longrewardbench": "longrm_tasks.task_yamls"},
+        "inspect_ai": {"longrm_tasks": "longrm_tasks.adapters.inspect.tasks"},
     }
     sample_rows = sum(len(path.read_text().splitlines()) for path in SAMPLE_DIR.glob("*.jsonl"))
     assert facts["docs"] == sample_rows

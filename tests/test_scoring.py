@@ -220,3 +220,23 @@ def test_empty_output_is_counted_apart_from_parse_failures(output, empty, parsed
     assert got["empty_output"] == (1.0 if empty else 0.0)
     assert got["parse_fail"] == (0.0 if parsed else 1.0)
     assert got["avg"] == (1.0 if parsed else 0.0)  # [[B]] with gold order [1, 0] is right
+
+
+def test_scalar_inputs_carry_only_numbers_and_pair_back_for_the_reducers():
+    """Inspect score values hold scalars: L-Avg.'s (bucket, score) pair is logged as its score and
+    rebuilt from the sample's bucket; reducing the round trip gives the same figures as the original."""
+    from longrm_tasks.scoring import METRIC_REDUCERS, metric_inputs, paired_inputs, scalar_inputs
+
+    inputs = [metric_inputs(sample) for sample in SAMPLES]
+    scalars = [scalar_inputs(values) for values in inputs]
+    assert all(not isinstance(value, tuple) for values in scalars for value in values.values())
+    pairwise = next(i for i, sample in enumerate(SAMPLES) if sample.tasktype == P)
+    assert scalars[pairwise]["len_avg"] == SAMPLES[pairwise].score
+    bon = next(i for i, sample in enumerate(SAMPLES) if sample.tasktype != P)
+    assert scalars[bon]["len_avg"] is None
+    rebuilt = [
+        paired_inputs(values, sample.length_bucket) for values, sample in zip(scalars, SAMPLES, strict=True)
+    ]
+    assert rebuilt == inputs
+    figures = {key: reduce(values[key] for values in rebuilt) for key, reduce in METRIC_REDUCERS.items()}
+    assert figures == pytest.approx(EXPECTED, **EXACT)

@@ -20,7 +20,13 @@ import pytest
 
 pytest.importorskip("transformers")
 
-from support.chat_templates import PLACEMENT, TEMPLATES, expected_messages, expected_prompt
+from support.chat_templates import (
+    PLACEMENT,
+    TEMPLATES,
+    expected_messages,
+    expected_prompt,
+    save_with_templates,
+)
 from support.scripted_judge import ScriptedJudge
 from support.tiny_models import build_tiny_llama
 
@@ -34,18 +40,9 @@ BACKENDS = ("hf", "local-completions", "local-chat-completions")
 @pytest.fixture(scope="module")
 def judges(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny local judge model, and next to it one tokenizer folder per template behaviour."""
-    from transformers import AutoTokenizer
-
     base = tmp_path_factory.mktemp("matrix")
     model = build_tiny_llama(base / "model")
-    folders = {"model": model}
-    for name, template in TEMPLATES.items():
-        folder = base / f"tokenizer-{name}"
-        tokenizer = AutoTokenizer.from_pretrained(model)
-        tokenizer.chat_template = template
-        tokenizer.save_pretrained(folder)
-        folders[name] = folder
-    return folders
+    return {"model": model, **save_with_templates(model, base)}
 
 
 def _evaluate(backend: str, model_args: dict[str, Any], tmp: Path) -> dict[str, Any]:

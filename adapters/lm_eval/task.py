@@ -45,7 +45,7 @@ from longrm_tasks.scoring import (
     score_judged_doc,
     score_rewarded_doc,
 )
-from longrm_tasks.truncation.tokenizers import TokenizerLoadError, tokenizer_from_options
+from longrm_tasks.truncation.tokenizers import TokenizerLoadError, chat_tokenizer, tokenizer_from_options
 
 log = logging.getLogger("longrm_tasks")
 install_excepthook()
@@ -73,13 +73,6 @@ MetricSpec = tuple[str, Callable[..., float], bool]
 # --------------------------------------------------------------------------------------------
 
 
-def _hf_tokenizer(tokenizer: Any) -> Any | None:
-    """The model's tokenizer when it is a Hugging Face one (vLLM's is too); ``None`` otherwise."""
-    if callable(tokenizer) and callable(getattr(tokenizer, "apply_chat_template", None)):
-        return tokenizer
-    return None
-
-
 def _is_api(lm: Any) -> bool:
     try:
         from lm_eval.models.api_models import TemplateAPI
@@ -103,7 +96,7 @@ def sends_messages(lm: Any, chat_template: Callable[..., Any] | None) -> bool:
 def renderer_for(lm: Any, apply_chat_template: bool, options: RunOptions) -> Renderer:
     """The core renderer for lm-eval's model: its own tokenizer and template arguments when it has them
     (``hf``, ``vllm``, completions with a HF tokenizer), else the tokenizer named in the options."""
-    tokenizer = _hf_tokenizer(getattr(lm, "tokenizer", None))
+    tokenizer = chat_tokenizer(getattr(lm, "tokenizer", None))  # vLLM's is a HF one too
     if tokenizer is None:
         try:
             tokenizer = tokenizer_from_options(options, purpose="parity truncation")

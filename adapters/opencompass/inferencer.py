@@ -37,7 +37,7 @@ from longrm_tasks.options import RunOptions, parse_bool
 from longrm_tasks.rendering import JudgePrompt, Renderer
 from longrm_tasks.run import limits_for, settle_audit_docs, settle_judge_docs
 from longrm_tasks.truncation import CUT, NOT_CUT
-from longrm_tasks.truncation.tokenizers import TokenizerLoadError, tokenizer_from_options
+from longrm_tasks.truncation.tokenizers import TokenizerLoadError, chat_tokenizer, tokenizer_from_options
 
 from .datasets import GOLD_COLUMN, SYSTEM_COLUMN, USER_COLUMN, provenance_of
 
@@ -65,10 +65,7 @@ _USER_SENTINEL = "\ue000LONGRM-USER-PROMPT\ue000"
 
 
 def _hf_tokenizer(model: Any) -> Any | None:
-    tokenizer = getattr(model, "tokenizer", None)
-    if callable(tokenizer) and callable(getattr(tokenizer, "apply_chat_template", None)):
-        return tokenizer
-    return None
+    return chat_tokenizer(getattr(model, "tokenizer", None))
 
 
 def _is_chat_model(model: Any) -> bool:

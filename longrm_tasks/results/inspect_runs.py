@@ -1,13 +1,14 @@
 """Loading Inspect AI eval logs (``.eval`` archives and ``.json`` logs) of the Long-RewardBench tasks.
 
-Contract with the Inspect tasks, which is what this reader checks:
+Contract with the Inspect tasks (``longrm_tasks.adapters.inspect``), which is what this reader checks:
 
-- each sample's ``metadata`` holds the doc fields the lm-eval tasks log (``uid``, ``task_file``,
-  ``row_index``, ``row_id``, ``tasktype``, ``subtype``, ``length_bucket``, ``order``,
-  ``truncation``), and its output's ``completion`` is the judge's text;
-- the Long-RewardBench scorer's value is a dict over the core's metric keys
-  (:func:`longrm_tasks.scoring.metric_inputs`): ``None`` (or NaN) = not counted; a ``(bucket,
-  score)`` pair is logged as its score, since Inspect score values hold only scalars;
+- each sample's ``metadata`` holds the settled document's fields, as the lm-eval tasks log them (``uid``,
+  ``task_file``, ``row_index``, ``row_id``, ``tasktype``, ``subtype``, ``length_bucket``, ``order``,
+  ``truncation``, ``context_cut``, ...), and its output's ``completion`` is the judge's text;
+- the Long-RewardBench scorer's value is a dict over the task's metric keys
+  (:func:`longrm_tasks.scoring.metric_inputs` through :func:`~longrm_tasks.scoring.scalar_inputs`):
+  ``None`` (or NaN) = not counted; a ``(bucket, score)`` pair is logged as its score, since Inspect
+  score values hold only scalars;
 - that scorer's metrics in ``results.scores`` carry the aggregates under the same keys;
 - ``eval.metadata["longrm"]`` holds the provenance that the lm-eval tasks record.
 
@@ -31,7 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..scoring import METRIC_REDUCERS, metric_inputs
+from ..scoring import METRIC_REDUCERS, metric_inputs, scalar_inputs
 from .opencompass_runs import DOC_FIELDS, flatten_longrm
 from .provenance import public_model_args
 from .records import (
@@ -139,9 +140,8 @@ def read_log(path: Path, *, use_inspect: bool | None = None) -> dict[str, Any]:
 
 
 def _same(logged: Any, expected: Any) -> bool:
-    """A logged per-sample value against the core's (``None`` and NaN both mean "not counted")."""
-    if isinstance(expected, tuple):  # (length bucket, score): logged as its score
-        expected = expected[1]
+    """A logged per-sample value against the core's scalar one (``None`` and NaN both mean "not
+    counted")."""
     if logged is None or (isinstance(logged, float) and math.isnan(logged)):
         return expected is None
     if expected is None or not isinstance(logged, (int, float)):
@@ -184,12 +184,12 @@ def _record(sample: Mapping[str, Any], where: str) -> tuple[SampleRecord, str, d
         raise ReportError(
             f"{where} ({doc.get('uid')}): bad metadata ({type(error).__name__}: {error})"
         ) from None
-    expected = metric_inputs(record.scored())
+    expected = scalar_inputs(metric_inputs(record.scored()))
     for key, value in logged.items():
         if key in METRIC_REDUCERS and not _same(value, expected[key]):
-            wanted = expected[key][1] if isinstance(expected[key], tuple) else expected[key]
             raise ReportError(
-                f"{where} ({doc.get('uid')}): logged {key} {value!r} but the response rescores to {wanted!r}"
+                f"{where} ({doc.get('uid')}): logged {key} {value!r} but the response rescores to "
+                f"{expected[key]!r}"
             )
     return record, scorer, logged
 
@@ -238,10 +238,18 @@ def inspect_provenance(log: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class ForeignLogError(ReportError):
+    """An Inspect log of some other task (no Long-RewardBench provenance): skipped inside a folder."""
+
+
 def load_log(path: Path, name: str | None = None, *, use_inspect: bool | None = None) -> Run:
     """One :class:`Run` from one Inspect log, every sample rescored and checked."""
     log = read_log(path, use_inspect=use_inspect)
     header = log["eval"]
+    if not isinstance((header.get("metadata") or {}).get("longrm"), Mapping):
+        raise ForeignLogError(
+            f"{path}: not a Long-RewardBench log (task {header.get('task')!r} records no longrm provenance)"
+        )
     status = log.get("status")
     if status != "success":
         raise ReportError(f"{path}: the eval's status is {status!r}, not 'success'; report a finished run")
@@ -286,7 +294,16 @@ def load_inspect(path: str | Path, name: str | None = None, *, use_inspect: bool
     files = log_files(path) if path.exists() else []
     if not files:
         raise ReportError(f"{path}: no Inspect log (.eval or .json) found")
-    runs = [load_log(file, name, use_inspect=use_inspect) for file in files]
+    if len(files) == 1:
+        return [load_log(files[0], name, use_inspect=use_inspect)]
+    runs = []
+    for file in files:
+        try:
+            runs.append(load_log(file, name, use_inspect=use_inspect))
+        except ForeignLogError:
+            continue  # another benchmark's log in the same folder
+    if not runs:
+        raise ReportError(f"{path}: none of its {len(files)} Inspect logs is a Long-RewardBench run")
     if len(runs) > 1:
         for run in runs:
             run.name = f"{run.name} [{run.task}]"

@@ -1,7 +1,8 @@
 """One entry point for every kind of run and results file.
 
 - :func:`load_runs` (``report``, ``compare``, ``submission``): an lm-eval ``--output_path`` folder (or
-  a ``results_*.json`` file) written with ``--log_samples``; an OpenCompass work dir; a submission.
+  a ``results_*.json`` file) written with ``--log_samples``; an OpenCompass work dir; an Inspect AI log
+  (``.eval`` or ``.json``, a file or a folder of logs); a submission.
 - :func:`read_file` (``validate``, ``leaderboard``, ``report --reference``): one JSON file, read with
   its size checked first and parsed whole (never sniffed), then classified by its content — a
   submission or a reference file, validated by its own schema, or another JSON file — so every
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .inspect_runs import is_inspect_log, load_inspect
 from .jsonfile import read_json
 from .lm_eval_runs import load_lm_eval, result_files
 from .opencompass_runs import is_opencompass_dir, load_opencompass
@@ -103,6 +105,8 @@ def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
     path = Path(path)
     if not path.exists():
         raise ReportError(f"{path}: no such file or folder")
+    if path.is_file() and is_inspect_log(path):
+        return load_inspect(path, name)
     if path.is_file() and path.suffix == ".json" and not path.name.startswith("results_"):
         loaded = read_file(path)
         if loaded.kind == SUBMISSION:
@@ -119,9 +123,11 @@ def load_runs(path: str | Path, name: str | None = None) -> list[Run]:
         return load_lm_eval(path, name)
     if is_opencompass_dir(path):
         return load_opencompass(path, name)
+    if is_inspect_log(path):
+        return load_inspect(path, name)
     raise ReportError(
         f"{path}: found neither lm-eval results (results_*.json with --log_samples), "
-        "an OpenCompass work dir, nor a longrm submission"
+        "an OpenCompass work dir, an Inspect log (.eval or .json), nor a longrm submission"
     )
 
 

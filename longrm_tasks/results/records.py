@@ -44,6 +44,8 @@ class SampleRecord:
     truncation: str = NOT_CUT
     response: str | None = None
     empty_output: bool = False
+    #: Context-only truncation cut this row's context (the ``context_cut`` run-health share).
+    context_cut: bool = False
 
     @property
     def key(self) -> RowKey:
@@ -65,6 +67,7 @@ class SampleRecord:
             score=self.score,
             parsed=self.parsed,
             truncation=self.truncation,
+            context_cut=self.context_cut,
             **extra,
         )
 
@@ -107,6 +110,7 @@ def _record(
         row_id=doc.get("row_id"),
         truncation=doc.get("truncation") or NOT_CUT,
         response=response,
+        context_cut=bool(doc.get("context_cut")),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..constants import TASK_FILES
+from ..scoring import CONTEXT_CUT_METRIC
 from .records import ReportError, Run
 from .submission_schema import SCHEMA_VERSION
 
@@ -60,7 +61,12 @@ def build_submission(
         sample["score"] = record.score
         samples.append(sample)
     counts = run.counts()
-    aggregates = {key: value for key, value in run.aggregates().items() if counts.get(key) or key == "avg"}
+    # Submission samples carry no context cut (a context-only run is not parity), so that share is left out.
+    aggregates = {
+        key: value
+        for key, value in run.aggregates().items()
+        if (counts.get(key) or key == "avg") and key != CONTEXT_CUT_METRIC
+    }
     document: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "model": {"name": name or run.name, "type": model_type},

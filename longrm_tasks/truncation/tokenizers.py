@@ -59,6 +59,14 @@ def tokenizer_from_options(options: RunOptions, *, purpose: str = "truncation") 
     )
 
 
+def chat_tokenizer(candidate: Any) -> Any | None:
+    """``candidate`` when it is a Hugging Face tokenizer that can render chat templates (what a harness's
+    local backend holds: lm-eval ``hf``/``vllm``, OpenCompass HF wrappers, Inspect ``hf/``); else ``None``."""
+    if callable(candidate) and callable(getattr(candidate, "apply_chat_template", None)):
+        return candidate
+    return None
+
+
 def fast_backend(tokenizer: Any) -> Any | None:
     """The Rust ``tokenizers.Tokenizer`` behind a fast tokenizer (``None`` for a slow one)."""
     backend = getattr(tokenizer, "backend_tokenizer", None) or getattr(tokenizer, "_tokenizer", None)

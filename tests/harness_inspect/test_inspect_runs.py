@@ -1,9 +1,8 @@
 """Reports read Inspect AI logs: both log formats, both readers, every sample rescored, tampering refused.
 
-The logs come from real ``inspect_ai.eval`` runs of a throw-away task over the bundled sample
-(``support/inspect_spike.py``) against a scripted OpenAI-compatible judge on 127.0.0.1. Expected
-figures are computed here from the spec (§4 parsing of the scripted verdicts, §7 rank-match ratio),
-independently of the core's parser and scorer.
+The logs come from real ``inspect_ai.eval`` runs of the ``longrewardbench_sample`` task against a
+scripted OpenAI-compatible judge on 127.0.0.1. Expected figures are computed here from the spec (§4
+parsing of the scripted verdicts, §7 rank-match ratio), independently of the core's parser and scorer.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ import pytest
 pytest.importorskip("inspect_ai")
 
 from inspect_ai.log import read_eval_log, write_eval_log
-from longrm_tasks.report.records import ReportError
-from support.inspect_spike import run_spike
+from support.inspect_runs import run_task
 
+from longrm_tasks.adapters.inspect import tasks
 from longrm_tasks.results.inspect_runs import is_inspect_log, load_inspect
+from longrm_tasks.results.records import ReportError
 
 pytestmark = pytest.mark.slow
 SILENT = "I have no opinion on these answers."
@@ -48,7 +48,12 @@ def expected_score(doc: dict[str, Any]) -> float:
 @pytest.fixture(scope="module")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("inspect-logs")
-    return {fmt: run_spike(base / fmt, policy, fmt)[0] for fmt in ("eval", "json")}
+    logs = {}
+    for fmt in ("eval", "json"):
+        log, judge = run_task(tasks.longrewardbench_sample, base / fmt, policy, log_format=fmt)
+        assert log.status == "success" and not judge.errors
+        logs[fmt] = Path(log.location)
+    return logs
 
 
 def docs_of(path: Path) -> list[dict[str, Any]]:
@@ -81,10 +86,11 @@ def test_logs_load_with_the_figures_the_spec_gives(
     buckets = {doc["length_bucket"] for doc in pairwise}
     by_bucket = [fmean(expected_score(d) for d in pairwise if d["length_bucket"] == b) for b in buckets]
     assert figures["len_avg"] == pytest.approx(sum(by_bucket) / 6, abs=1e-12)  # empty buckets count 0
-    # Inspect's own aggregates were all read back, and they equal the rescored ones.
-    assert set(run.harness_aggregates) == set(figures)
-    assert run.harness_aggregates == pytest.approx(figures, abs=1e-12)
-    assert run.harness == "inspect" and run.task == "longrm_spike"
+    # Inspect's own aggregates were all read back (every figure but context_cut, which only
+    # context-only runs report), and they equal the rescored ones.
+    assert set(run.harness_aggregates) == set(figures) - {"context_cut"}
+    assert run.harness_aggregates == pytest.approx({k: figures[k] for k in run.harness_aggregates}, abs=1e-12)
+    assert run.harness == "inspect" and run.task == "longrm_tasks/longrewardbench_sample"
     assert run.provenance["prompt_set"] == "longrm-official-v1" and run.provenance["backend"] == "openai-api"
     assert run.provenance["generation_config"]["temperature"] == 0
 
@@ -188,3 +194,25 @@ def test_plain_reader_without_zstandard_says_what_to_install(
         load_inspect(logs["eval"], use_inspect=False)
     (run,) = load_inspect(logs["json"], use_inspect=False)  # JSON logs need nothing beyond the stdlib
     assert len(run.samples) == 62
+
+
+def test_folders_skip_other_benchmarks_logs(logs: dict[str, Path], tmp_path: Path) -> None:
+    """An Inspect log folder holds every eval run there; only Long-RewardBench logs are read."""
+    from inspect_ai import Task, eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.model import get_model
+    from inspect_ai.solver import generate
+    from support.scripted_judge import ScriptedJudge
+
+    folder = tmp_path / "logs"
+    with ScriptedJudge(lambda slots, messages: "hello") as base_url:
+        model = get_model("openai-api/scripted/other", base_url=base_url, api_key="none", memoize=False)
+        dataset = MemoryDataset([Sample(input="hi", target="hello")])
+        other = Task(dataset=dataset, solver=generate(), name="other")
+        (log,) = eval(other, model=model, log_dir=str(folder), display="none")
+    assert log.status == "success"
+    with pytest.raises(ReportError, match=r"not a Long-RewardBench log \(task 'other' records no longrm"):
+        load_inspect(Path(log.location))
+    (folder / logs["eval"].name).write_bytes(logs["eval"].read_bytes())
+    (run,) = load_inspect(folder)
+    assert run.task == "longrm_tasks/longrewardbench_sample" and len(run.samples) == 62

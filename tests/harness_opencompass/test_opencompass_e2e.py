@@ -4,7 +4,9 @@
   scripted judge behind an OpenAI-compatible endpoint on 127.0.0.1 (``OpenAISDK``), three datasets
   (both formats; pairwise + best-of-N); and a tiny scalar reward model (``LongRMRewardModel``);
 - ``--datasets/--summarizer --config-dir`` mode with a tiny HF chat model given by ``--hf-path``;
-- cross-harness parity: the same scripted judge through the ``lm_eval`` CLI gives the same figures.
+- cross-harness parity: the same scripted judge through the ``lm_eval`` CLI gives the same figures, and
+  through ``inspect eval`` too where Inspect AI is installed next to OpenCompass (the three-harness test;
+  ``EXTRAS=opencompass,inspect bash scripts/opencompass_venv.sh``, as CI builds this venv).
 
 OpenCompass exits 0 even when a task fails, so every test reads the result files and checks that no
 summary cell is ``-``. Expected values come from ``oc_reference`` (spec-derived, package-free).
@@ -36,10 +38,8 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 RUN_TIMEOUT_S = 900
-ROWS = ref.load_rows()
-BY_TEXTS = {frozenset(row.answers): row for row in ROWS}
-assert len(BY_TEXTS) == len(ROWS), "the truth table needs a distinct response set per row"
-REPLIES = {row.uid: ref.make_reply(ref.policy_of(row, ROWS), row.tasktype, list(row.order)) for row in ROWS}
+JUDGE = ref.ReferenceJudge()
+ROWS, BY_TEXTS, REPLIES = JUDGE.rows, JUDGE.by_texts, JUDGE.replies
 TINY_REPLY = "[[A]]"
 SPLIT = ("longrewardbench_pairwise_sample", "longrewardbench_bon_sample")
 FORMATS = {
@@ -47,11 +47,6 @@ FORMATS = {
     "longrewardbench_pairwise_sample": ("PairWise",),
     "longrewardbench_bon_sample": ("BestOfN",),
 }
-
-
-def judge_policy(slots: list[str], messages: list[dict[str, Any]]) -> str:
-    row = BY_TEXTS[frozenset(slots)]
-    return REPLIES[row.uid]
 
 
 def executable(name: str) -> str:
@@ -238,7 +233,7 @@ class ConfigRun:
 @pytest.fixture(scope="module")
 def config_run(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> ConfigRun:
     workdir = tmp_path_factory.mktemp("config-run")
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge")
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
     with judge as base_url:
         config = write_config(workdir, CONFIG.format(base_url=base_url, tiny=tiny_model))
         run = run_opencompass(workdir, [str(config), "--max-num-workers", "2"])
@@ -326,12 +321,12 @@ def test_cli_form_with_config_dir_and_hf_path(tmp_path: Path, tiny_model: Path) 
     assert_figures(run.results[(model, "longrewardbench_sample")], ref.expected_metrics(ROWS, replies), "cli")
 
 
-def test_cross_harness_parity_through_both_clis(
-    config_run: ConfigRun, tmp_path: Path, tiny_model: Path
-) -> None:
-    """The same scripted judge through ``lm_eval``: identical figures for every metric lm-eval reports."""
+@pytest.fixture(scope="module")
+def lm_eval_figures(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> dict[str, float]:
+    """The same scripted judge through the ``lm_eval`` CLI (tokenizer given: parity truncation checked)."""
     pytest.importorskip("tenacity")  # lm-eval's API backends
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge")
+    workdir = tmp_path_factory.mktemp("lm-eval")
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
     with judge as base_url:
         model_args = (
             f"model=scripted-judge,base_url={base_url}/chat/completions,num_concurrent=1,max_retries=1,"
@@ -342,21 +337,56 @@ def test_cross_harness_parity_through_both_clis(
                 executable("lm_eval"), "--model", "local-chat-completions", "--model_args", model_args,
                 "--tasks", "longrewardbench_sample", "--apply_chat_template", "--output_path", "lm",
             ],
-            cwd=tmp_path, env=environment(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+            cwd=workdir, env=environment(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
             check=False,
         )  # fmt: skip
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
-    (path,) = tmp_path.glob("lm/*/results_*.json")
+    (path,) = workdir.glob("lm/*/results_*.json")
     lm = json.loads(path.read_text("utf-8"))["results"]["longrewardbench_sample"]
-    lm_figures = {
+    return {
         key.split(",")[0]: value
         for key, value in lm.items()
         if key.endswith(",none") and not key.endswith("_stderr,none")
     }
+
+
+def test_cross_harness_parity_through_both_clis(
+    config_run: ConfigRun, lm_eval_figures: dict[str, float]
+) -> None:
+    """The same scripted judge through ``lm_eval``: identical figures for every metric lm-eval reports."""
     oc = config_run.run.results[("scripted-judge", "longrewardbench_sample")]
-    assert set(lm_figures) == {key for key in oc if key not in ("details", "longrm")}
-    mismatches = {key: (oc[key], value * 100) for key, value in lm_figures.items() if oc[key] != value * 100}
+    assert set(lm_eval_figures) == {key for key in oc if key not in ("details", "longrm")}
+    mismatches = {
+        key: (oc[key], value * 100) for key, value in lm_eval_figures.items() if oc[key] != value * 100
+    }
     assert not mismatches, f"OpenCompass vs lm-eval x100: {mismatches}"
+
+
+def test_three_harness_parity_through_every_cli(
+    config_run: ConfigRun, lm_eval_figures: dict[str, float], tmp_path: Path, tiny_model: Path
+) -> None:
+    """``opencompass``, ``lm_eval`` and ``inspect eval``: the same scripted judge, the same tokenizer, the
+    same requests, identical figures for every metric (OpenCompass reports them x100)."""
+    pytest.importorskip("inspect_ai")
+    from inspect_ai.log import read_eval_log
+    from support.inspect_runs import run_cli
+
+    log, judge, proc = run_cli(tmp_path, JUDGE, task_args={"tokenizer": tiny_model})
+    assert proc.returncode == 0 and log is not None and not judge.errors, (proc.stdout + proc.stderr)[-6000:]
+    (score,) = read_eval_log(str(log)).results.scores
+    inspect = {key: metric.value for key, metric in score.metrics.items()}
+    oc = config_run.run.results[("scripted-judge", "longrewardbench_sample")]
+    assert set(inspect) == set(lm_eval_figures) == {key for key in oc if key not in ("details", "longrm")}
+    assert {key: value for key, value in inspect.items() if value != lm_eval_figures[key]} == {}
+    assert {key: value for key, value in inspect.items() if value * 100 != oc[key]} == {}
+    assert_figures(oc, ref.expected_metrics(ROWS, REPLIES), "three harnesses")
+    # The judge saw what OpenCompass sent: the same messages and generation settings for every row.
+    sent = {BY_TEXTS[frozenset(r.slots)].uid: r.body for r in judge.requests}
+    oc_sent = {BY_TEXTS[frozenset(r.slots)].uid: r.body for r in config_run.judge.requests}
+    assert set(sent) == set(oc_sent) == {row.uid for row in ROWS}
+    for uid, body in sent.items():
+        assert body["messages"] == oc_sent[uid]["messages"], uid
+        assert (body["max_tokens"], body["temperature"]) == (2048, 0), uid
 
 
 RM_CONFIG = """

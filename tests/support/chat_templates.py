@@ -16,6 +16,7 @@ of the package's renderer.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 ACCEPTS = (
@@ -105,3 +106,16 @@ def with_template(tokenizer: Any, name: str) -> Any:
     """``tokenizer`` with the named judge template (in place; returned for chaining)."""
     tokenizer.chat_template = TEMPLATES[name]
     return tokenizer
+
+
+def save_with_templates(source: Path, base: Path, prefix: str = "tokenizer-") -> dict[str, Path]:
+    """The tokenizer in ``source`` saved once per template behaviour, as ``base/<prefix><name>``."""
+    from transformers import AutoTokenizer
+
+    folders = {}
+    for name, template in TEMPLATES.items():
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        tokenizer.chat_template = template
+        tokenizer.save_pretrained(base / f"{prefix}{name}")
+        folders[name] = base / f"{prefix}{name}"
+    return folders

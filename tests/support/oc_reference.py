@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "longrm_tasks" / "data" / "sample"
 TASK_FILES = ("LongQA", "Summ", "Safety", "ICL", "Cite", "Code", "Math")
@@ -229,3 +230,28 @@ PAIRWISE_KEYS = {
     "pairwise_avg",
 }
 BON_KEYS = {"rank2", "rank3", "rank4", "bon_avg"}
+
+
+class ReferenceJudge:
+    """A scripted-judge policy with a fixed reply per row (the round-robin policies above): it finds the
+    row from the presented responses, so the figures it earns are :func:`expected_metrics` of
+    :attr:`replies` whatever harness asks it, provided the harness presents each row officially."""
+
+    def __init__(self, rows: Sequence[Row] | None = None) -> None:
+        self.rows = list(rows) if rows is not None else load_rows()
+        self.by_texts = {frozenset(row.answers): row for row in self.rows}
+        assert len(self.by_texts) == len(self.rows), "the truth table needs a distinct response set per row"
+        self.replies = {
+            row.uid: make_reply(policy_of(row, self.rows), row.tasktype, list(row.order)) for row in self.rows
+        }
+
+    def row(self, slots: Sequence[str]) -> Row:
+        """The row whose responses are ``slots`` (in any order)."""
+        return self.by_texts[frozenset(slots)]
+
+    def __call__(self, slots: list[str], messages: list[dict[str, Any]]) -> str:
+        return self.replies[self.row(slots).uid]
+
+    def expected(self, formats: Sequence[str] = ("PairWise", "BestOfN")) -> dict[str, float]:
+        """Spec §7 figures of the rows of ``formats`` under these replies."""
+        return expected_metrics([row for row in self.rows if row.tasktype in formats], self.replies)

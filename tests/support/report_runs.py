@@ -97,13 +97,16 @@ def lm_eval_command() -> list[str]:
 
 def run_lm_eval(
     output_path: Path,
-    policy: Callable[[list[str], list[dict[str, Any]]], str],
+    policy: Callable[[list[str], list[dict[str, Any]]], str] | ScriptedJudge,
     *,
     model: str = "scripted-judge",
     task: str = "longrewardbench_sample",
     timeout: int = 600,
+    extra_model_args: str = "",
 ) -> Path:
-    """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs."""
+    """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs. Pass a
+    :class:`ScriptedJudge` as ``policy`` to read its requests afterwards; ``extra_model_args`` are
+    appended to ``--model_args`` (e.g. ``tokenizer=DIR``)."""
     env = {key: value for key, value in os.environ.items() if key != "LONGRM_TASKS_DISABLE_HOOK"}
     env.update(
         HF_HUB_OFFLINE="1",
@@ -113,11 +116,11 @@ def run_lm_eval(
         no_proxy="127.0.0.1,localhost",
     )
     output_path.mkdir(parents=True, exist_ok=True)
-    judge = ScriptedJudge(policy, model_name=model)
+    judge = policy if isinstance(policy, ScriptedJudge) else ScriptedJudge(policy, model_name=model)
     with judge as base_url:
         model_args = (
             f"model={model},base_url={base_url}/chat/completions,num_concurrent=1,max_retries=1,"
-            "tokenized_requests=False"
+            "tokenized_requests=False" + (f",{extra_model_args}" if extra_model_args else "")
         )
         command = [
             *lm_eval_command(),
