@@ -292,16 +292,8 @@ def _settle_parity(
             close()
         return records
 
-    folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {
-        **(cache_parts or {}),
-        "documents": _identity(docs, chosen),
-        "truncator": truncator.fingerprint(),
-        "count_above": count_above,
-    }
-    records, hit = (
-        cached(folder, "parity-judge", parts, build) if cache_parts is not None else (build(), False)
-    )
+    fingerprint = {**truncator.fingerprint(), "count_above": count_above}
+    records, cache = _cached_records("parity-judge", options, cache_parts, docs, chosen, fingerprint, build)
     for record in records:
         doc = docs[record["index"]]
         docs[record["index"]] = _settled(
@@ -318,7 +310,7 @@ def _settle_parity(
         "parity_truncation": "applied",
         "truncation_tokenizer": tokenizer_name(renderer.tokenizer),
         "context_length": limits.context_length,
-        "parity_cache": "off" if folder is None or cache_parts is None else ("hit" if hit else "miss"),
+        "parity_cache": cache,
     }
 
 
@@ -367,13 +359,9 @@ def _settle_context(
             close()
         return records
 
-    folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {
-        **(cache_parts or {}),
-        "documents": _identity(docs, chosen),
-        "truncator": truncator.fingerprint(),
-    }
-    cuts, hit = cached(folder, "context-judge", parts, build) if cache_parts is not None else (build(), False)
+    cuts, cache = _cached_records(
+        "context-judge", options, cache_parts, docs, chosen, truncator.fingerprint(), build
+    )
     over = []
     for record in cuts:
         index = record["index"]
@@ -412,10 +400,29 @@ def _settle_context(
             "head_share": truncator.head_share,
             "marker": truncator.marker,
             "tokenizer_sha256": fingerprint["tokenizer_sha256"],
-            "cache": "off" if folder is None or cache_parts is None else ("hit" if hit else "miss"),
+            "cache": cache,
             "by_bucket": summary,
         },
     }
+
+
+def _cached_records(
+    kind: str,
+    options: RunOptions,
+    cache_parts: Mapping[str, Any] | None,
+    docs: Sequence[Mapping[str, Any]],
+    chosen: Sequence[int],
+    fingerprint: Mapping[str, Any],
+    build: Callable[[], list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], str]:
+    """Per-document records of a settling step from the preparation cache (else built, then stored),
+    and how the cache served them: ``hit``, ``miss`` or ``off``."""
+    folder = cache_dir({"cache_dir": options.cache_dir})
+    if cache_parts is None:
+        return build(), "off"
+    parts = {**cache_parts, "documents": _identity(docs, chosen), "truncator": dict(fingerprint)}
+    records, hit = cached(folder, kind, parts, build)
+    return records, "off" if folder is None else ("hit" if hit else "miss")
 
 
 def _identity(docs: Sequence[Mapping[str, Any]], chosen: Sequence[int]) -> str:
@@ -488,13 +495,9 @@ def settle_audit_docs(
             close()
         return records
 
-    folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {
-        **(cache_parts or {}),
-        "documents": _identity(settled, chosen),
-        "truncator": truncator.fingerprint(),
-    }
-    cuts, hit = cached(folder, "context-audit", parts, build) if cache_parts is not None else (build(), False)
+    cuts, cache = _cached_records(
+        "context-audit", options, cache_parts, settled, chosen, truncator.fingerprint(), build
+    )
     for record in cuts:
         index = record["index"]
         doc = settled[index]
@@ -515,7 +518,7 @@ def settle_audit_docs(
         "system_placement": placement_counts(settled[i] for i in chosen),
         "context_truncation": {
             "budget": budget,
-            "cache": "off" if folder is None or cache_parts is None else ("hit" if hit else "miss"),
+            "cache": cache,
             "by_bucket": truncation_summary(settled[index] for index in chosen),
         },
     }

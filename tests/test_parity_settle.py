@@ -35,11 +35,9 @@ def _tokens(tokenizer: Any, text: str) -> int:
 
 
 def _rendered(tokenizer: Any, doc: dict[str, Any]) -> str:
-    messages = [
-        {"role": "system", "content": doc["system_prompt"]},
-        {"role": "user", "content": doc["user_prompt"]},
-    ]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    """The ChatML prompt of a document, by the tokenizer's own template (system turn, then user turn)."""
+    turns = [{"role": role, "content": doc[f"{role}_prompt"]} for role in ("system", "user")]
+    return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
 
 
 def _with_context(doc: dict[str, Any], context: str) -> dict[str, Any]:
