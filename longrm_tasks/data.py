@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,11 +103,55 @@ def read_task_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], 
         raw = path.read_bytes()
     except OSError as error:
         raise DataSourceError(f"{path}: cannot read ({error.strerror or error})") from None
+    parsed = _parse_plain_file(raw)
+    rows = []
+    first_row_of_id: dict[Any, int] = {}
+    for number, row in enumerate(parsed) if parsed is not None else _parse_lines(raw, name):
+        checked = validate_row(row, name, number)
+        if checked["id"] in first_row_of_id:
+            raise RowValidationError(
+                name, number, checked["id"], "id", f"the same id as row {first_row_of_id[checked['id']]}"
+            )
+        first_row_of_id[checked["id"]] = number
+        rows.append(checked)
+    return rows, hashlib.sha256(raw).hexdigest()
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys)
+
+
+def _parse_plain_file(raw: bytes) -> list[Any] | None:
+    """Every line's JSON value, read in one pass over the decoded file (no copy of each line), for a
+    file with nothing unusual: valid UTF-8, one JSON value per line with nothing around it, no blank
+    line before the end, no lone-surrogate escape. ``None`` otherwise: :func:`_parse_lines` then reads
+    it line by line and names what is wrong (or accepts what is merely unusual)."""
+    if _SURROGATE_ESCAPE.search(raw):
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    position, end_of_text = (1 if text.startswith("\ufeff") else 0), len(text.rstrip("\n"))
+    values = []
+    while position < end_of_text:
+        end = text.find("\n", position, end_of_text)
+        end = end_of_text if end < 0 else end
+        try:
+            value, stop = _DECODER.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            return None
+        if stop > end or text[stop:end].strip(" \t\r"):
+            return None
+        values.append(value)
+        position = end + 1
+    return values
+
+
+def _parse_lines(raw: bytes, name: str) -> Iterator[tuple[int, Any]]:
+    """``(line number, JSON value)`` of every line, each checked on its own (one-line errors)."""
     lines = raw.split(b"\n")
     while lines and not lines[-1].strip():
         lines.pop()
-    rows = []
-    first_row_of_id: dict[Any, int] = {}
     for number, line in enumerate(lines):
         if number == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
@@ -127,14 +171,7 @@ def read_task_file(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], 
                 raise RowValidationError(
                     name, number, row_id, field, "text holds a lone surrogate (not UTF-8)"
                 )
-        checked = validate_row(row, name, number)
-        if checked["id"] in first_row_of_id:
-            raise RowValidationError(
-                name, number, checked["id"], "id", f"the same id as row {first_row_of_id[checked['id']]}"
-            )
-        first_row_of_id[checked["id"]] = number
-        rows.append(checked)
-    return rows, hashlib.sha256(raw).hexdigest()
+        yield number, row
 
 
 def load_local(

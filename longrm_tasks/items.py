@@ -7,7 +7,7 @@ is settled from them by :mod:`longrm_tasks.run` (rendering, truncation, length c
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from .constants import TASK_TYPES
@@ -58,8 +58,12 @@ class PresentedRow:
     order: list[int]
 
     def to_doc(self) -> dict[str, Any]:
-        """Flat dict form, as stored in a harness dataset."""
-        return asdict(self)
+        """Flat dict form, as stored in a harness dataset (lists copied, texts shared: ``asdict`` would
+        deep-copy every field of 1,900 documents)."""
+        return {
+            name: [dict(x) if isinstance(x, dict) else x for x in value] if isinstance(value, list) else value
+            for name, value in vars(self).items()
+        }
 
 
 @dataclass

@@ -1,11 +1,14 @@
-"""On-disk cache of prepared documents and token counts (context-only truncation, audits, the planner).
+"""On-disk cache of prepared documents and token counts (parity and context-only truncation, audits,
+the planner).
 
-Tokenizing 1,900 long contexts is the slow part of preparing a run; a warm run reads the result
-back. Entries are keyed by everything that can change them: the data files' sha256, the data
-source, the formats, the tokenizer's full definition and chat template, the cut settings, this
-package's version and the source of the modules that build prompts. Files are plain JSON, written
-atomically. Location: ``cache_dir`` in ``--metadata`` (or ``--cache-dir``), else ``$LONGRM_CACHE_DIR``,
-else ``$XDG_CACHE_HOME/longrm_tasks`` (``~/.cache/longrm_tasks``); ``off`` turns it off.
+Tokenizing 1,900 long prompts is the slow part of preparing a run; a warm run reads the result back.
+A cut text is stored as its change to the original (:func:`splice`), so an entry holds numbers and
+short strings, not the 300 MB of contexts. Entries are keyed by everything that can change them: the
+data files' sha256, the data source, the formats, the tokenizer's full definition and chat template,
+the cut settings, this package's version and the source of the modules that build prompts. Files are
+plain JSON, written atomically. Location: ``cache_dir`` in ``--metadata`` (or ``--cache-dir``), else
+``$LONGRM_CACHE_DIR``, else ``$XDG_CACHE_HOME/longrm_tasks`` (``~/.cache/longrm_tasks``); ``off`` turns
+it off.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from . import __version__
 CACHE_ENV = "LONGRM_CACHE_DIR"
 CACHE_KEY = "cache_dir"
 #: Bump when the layout of cached entries changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 _OFF = ("off", "none", "0", "false", "no")
 #: Modules whose source decides what a cached entry holds.
 _SOURCES = (
@@ -40,6 +43,42 @@ _SOURCES = (
     "plan.py",
 )
 log = logging.getLogger("longrm_tasks")
+
+
+#: How an edited text is stored: ``[head, middle, tail_from]`` for ``original[:head] + middle +
+#: original[tail_from:]``; ``None`` for the original itself.
+Splice = list[Any] | None
+
+
+def splice(original: str, edited: str) -> Splice:
+    """``edited`` as a change to ``original``: the longest common head and tail kept by position."""
+    if edited is original or edited == original:
+        return None
+    limit = min(len(original), len(edited))
+    head = _common_length(original, edited, limit, lambda text, n: text[:n])
+    tail = _common_length(original, edited, limit - head, lambda text, n: text[len(text) - n :])
+    return [head, edited[head : len(edited) - tail], len(original) - tail]
+
+
+def unsplice(original: str, change: Splice) -> str:
+    """The text :func:`splice` describes."""
+    if change is None:
+        return original
+    head, middle, tail_from = change
+    return original[:head] + middle + original[tail_from:]
+
+
+def _common_length(first: str, second: str, limit: int, part: Callable[[str, int], str]) -> int:
+    """Largest ``n <= limit`` with ``part(first, n) == part(second, n)`` (binary search; slices compare
+    at C speed)."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if part(first, middle) == part(second, middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def cache_dir(options: Mapping[str, Any] | None = None) -> Path | None:

@@ -23,15 +23,15 @@ from typing import Any
 
 from . import __version__
 from .audit import audit_docs, nocontext_docs, variant_frame
-from .constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
+from .constants import HUB_REVISION, ORDER_SEED, PARITY_MAX_TOKENS, TASK_TYPES
 from .data import BenchmarkData, load_benchmark
 from .errors import LongRMError
 from .integrity import IntegrityReport, check_integrity
 from .items import judge_items, reward_items
 from .options import CONTEXT_MODE, OptionError, RunOptions
-from .prep_cache import cache_dir, cached
+from .prep_cache import cache_dir, cached, splice, unsplice
 from .prompts import PROMPT_SET_ID, QUESTION_PREFIX, prompt_set_sha256
-from .rendering import JudgePrompt, Renderer
+from .rendering import Renderer
 from .truncation import NOT_CUT, UNCHECKED
 from .truncation.budgets import (
     AUDIT_BUDGET,
@@ -48,8 +48,8 @@ from .truncation.context import (
     progress_bar,
     truncation_summary,
 )
-from .truncation.parity import ParityTruncator, surely_within
-from .truncation.tokenizers import count_tokens, tokenizer_name
+from .truncation.parity import ParityTruncator
+from .truncation.tokenizers import tokenizer_name
 
 log = logging.getLogger("longrm_tasks")
 
@@ -168,44 +168,38 @@ def _context_span(doc: Mapping[str, Any]) -> tuple[str, str, str]:
     return user[:start], user[start:end], user[end:]
 
 
-def _settled(doc: Mapping[str, Any], prompt: JudgePrompt, user: str, **fields: Any) -> dict[str, Any]:
+def _settled(doc: Mapping[str, Any], user: str, placement: str, sha256: str | None, **fields: Any) -> dict:
     return {
         **doc,
         "user_prompt": user,
         "context_end": len(user) - len(_context_span(doc)[2]),
-        "system_placement": prompt.placement,
-        "prompt_sha256": prompt.sha256(),
+        "system_placement": placement,
+        "prompt_sha256": sha256,
         **fields,
     }
 
 
-def _length_check(
-    docs: Sequence[Mapping[str, Any]],
-    prompts: Mapping[int, tuple[JudgePrompt, int | None]],
-    renderer: Renderer,
-    limits: ModelLimits,
-    new_tokens: int,
-) -> dict[int, int]:
-    """Token counts of the prompts that might not fit; raises :class:`PromptTooLongError` for those that
-    do not (prompt + the backend's special tokens + ``new_tokens`` > context length)."""
+def _length_limit(renderer: Renderer, limits: ModelLimits, new_tokens: int) -> int | None:
+    """Most prompt tokens the model can take (context length - ``new_tokens`` - the backend's special
+    tokens), or ``None`` when it cannot be checked (no context length, no tokenizer, no prompt text)."""
     if limits.context_length is None or renderer.tokenizer is None or not renderer.knows_text:
-        return {}
-    limit = limits.context_length - new_tokens - limits.added_tokens
-    counted: dict[int, int] = {}
-    too_long = []
-    for index, (prompt, tokens) in prompts.items():
-        text = prompt.text or ""
-        if tokens is None and surely_within(text, limit):
-            continue
-        counted[index] = tokens if tokens is not None else count_tokens(renderer.tokenizer, text)
-        if counted[index] > limit:
-            too_long.append(index)
+        return None
+    return limits.context_length - new_tokens - limits.added_tokens
+
+
+def _refuse_too_long(
+    docs: Sequence[Mapping[str, Any]], chosen: Sequence[int], limit: int, limits: ModelLimits, new_tokens: int
+) -> None:
+    """Raises :class:`PromptTooLongError` naming the prompts that do not fit (prompt + the backend's
+    special tokens + ``new_tokens`` > context length); the token counts were taken when settling."""
+    too_long = [
+        i for i in chosen if docs[i]["prompt_tokens"] is not None and docs[i]["prompt_tokens"] > limit
+    ]
     if too_long:
-        first = too_long[0]
+        first = docs[too_long[0]]
         raise PromptTooLongError(
-            too_long_message(docs[first], counted[first], limits, new_tokens, too_long[1:])
+            too_long_message(first, first["prompt_tokens"], limits, new_tokens, too_long[1:])
         )
-    return counted
 
 
 def settle_judge_docs(
@@ -225,7 +219,7 @@ def settle_judge_docs(
     if options.truncation == CONTEXT_MODE:
         provenance = _settle_context(settled, chosen, renderer, options, limits, cache_parts, progress)
     else:
-        provenance = _settle_parity(settled, chosen, renderer, options, limits)
+        provenance = _settle_parity(settled, chosen, renderer, options, limits, cache_parts, progress)
     provenance["rendering"] = renderer.provenance()
     provenance["system_placement"] = placement_counts(settled[i] for i in chosen)
     if provenance["system_placement"].get("merged"):
@@ -252,35 +246,73 @@ def _settle_parity(
     renderer: Renderer,
     options: RunOptions,
     limits: ModelLimits,
+    cache_parts: Mapping[str, Any] | None,
+    progress: bool,
 ) -> dict[str, Any]:
-    truncator = ParityTruncator(renderer) if renderer.tokenizer is not None and renderer.knows_text else None
-    prompts: dict[int, tuple[JudgePrompt, int | None]] = {}
-    for index in chosen:
-        doc = docs[index]
-        if truncator is None:
+    if renderer.tokenizer is None or not renderer.knows_text:
+        for index in chosen:
+            doc = docs[index]
             prompt = renderer.render(doc["system_prompt"], doc["user_prompt"])
-            docs[index] = _settled(doc, prompt, doc["user_prompt"], truncation=UNCHECKED, prompt_tokens=None)
-            continue
-        result = truncator.truncate(doc["system_prompt"], doc["user_prompt"])
-        tokens = result.prompt_tokens
-        docs[index] = _settled(
-            doc, result.prompt, result.user, truncation=result.status, prompt_tokens=tokens
-        )
-        prompts[index] = (result.prompt, tokens)
-    counted = _length_check(docs, prompts, renderer, limits, options.new_tokens)
-    for index, tokens in counted.items():
-        docs[index]["prompt_tokens"] = tokens
-    if truncator is None:
+            docs[index] = _settled(
+                doc,
+                doc["user_prompt"],
+                prompt.placement,
+                prompt.sha256(),
+                truncation=UNCHECKED,
+                prompt_tokens=None,
+            )
         why = (
             f"no tokenizer known (pass {limits.tokenizer_hint or 'tokenizer=... in model_args'})"
             if renderer.tokenizer is None
             else "the server renders the chat template"
         )
         return {"parity_truncation": f"not applied ({why})", "truncation_tokenizer": None}
+    truncator = ParityTruncator(renderer)
+    limit = _length_limit(renderer, limits, options.new_tokens)
+    # Prompts that may not fit are counted with those the parity cut must measure: one pass.
+    count_above = PARITY_MAX_TOKENS - 1 if limit is None else min(limit, PARITY_MAX_TOKENS - 1)
+
+    def build() -> list[dict[str, Any]]:
+        update, close = progress_bar(len(chosen), progress, "parity truncation")
+        items = ((index, docs[index]["system_prompt"], docs[index]["user_prompt"]) for index in chosen)
+        records = []
+        try:
+            for index, result in truncator.truncate_many(items, count_above=count_above):
+                records.append(
+                    {
+                        "index": index,
+                        "user": splice(docs[index]["user_prompt"], result.user),
+                        "truncation": result.status,
+                        "prompt_tokens": result.prompt_tokens,
+                        "system_placement": result.prompt.placement,
+                        "prompt_sha256": result.prompt.sha256(),
+                    }
+                )
+                if update is not None:
+                    update(1)
+        finally:
+            close()
+        return records
+
+    fingerprint = {**truncator.fingerprint(), "count_above": count_above}
+    records, cache = _cached_records("parity-judge", options, cache_parts, docs, chosen, fingerprint, build)
+    for record in records:
+        doc = docs[record["index"]]
+        docs[record["index"]] = _settled(
+            doc,
+            unsplice(doc["user_prompt"], record["user"]),
+            record["system_placement"],
+            record["prompt_sha256"],
+            truncation=record["truncation"],
+            prompt_tokens=record["prompt_tokens"],
+        )
+    if limit is not None:
+        _refuse_too_long(docs, chosen, limit, limits, options.new_tokens)
     return {
         "parity_truncation": "applied",
         "truncation_tokenizer": tokenizer_name(renderer.tokenizer),
         "context_length": limits.context_length,
+        "parity_cache": cache,
     }
 
 
@@ -308,30 +340,37 @@ def _settle_context(
 
     def build() -> list[dict[str, Any]]:
         update, close = progress_bar(len(chosen), progress, "context truncation")
+        records = []
         try:
-            return [
-                {"index": job.payload, "context": cut.context, **_cut_record(truncator, cut)}
-                for job, cut in truncator.cut_many(jobs(), progress=update)
-            ]
+            for job, cut in truncator.cut_many(jobs(), progress=update):
+                doc = docs[job.payload]
+                before, context, after = _context_span(doc)
+                prompt = renderer.render(doc["system_prompt"], before + cut.context + after)
+                records.append(
+                    {
+                        "index": job.payload,
+                        "context": splice(context, cut.context),
+                        "system_placement": prompt.placement,
+                        "prompt_sha256": prompt.sha256(),
+                        **_cut_record(truncator, cut),
+                    }
+                )
         finally:
             close()
+        return records
 
-    folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {
-        **(cache_parts or {}),
-        "documents": _identity(docs, chosen),
-        "truncator": truncator.fingerprint(),
-    }
-    cuts, hit = cached(folder, "context-judge", parts, build) if cache_parts is not None else (build(), False)
+    cuts, cache = _cached_records(
+        "context-judge", options, cache_parts, docs, chosen, truncator.fingerprint(), build
+    )
     over = []
     for record in cuts:
         index = record["index"]
         doc = docs[index]
-        before, _, after = _context_span(doc)
-        user = before + record["context"] + after
-        prompt = renderer.render(doc["system_prompt"], user)
-        fields = {key: value for key, value in record.items() if key not in ("index", "context")}
-        docs[index] = _settled(doc, prompt, user, truncation=NOT_CUT, **fields)
+        before, context, after = _context_span(doc)
+        user = before + unsplice(context, record["context"]) + after
+        fields = {key: value for key, value in record.items() if key not in _RECORD_KEYS}
+        placement, sha256 = record["system_placement"], record["prompt_sha256"]
+        docs[index] = _settled(doc, user, placement, sha256, truncation=NOT_CUT, **fields)
         if not record["within_budget"]:
             over.append(index)
     if over:
@@ -361,10 +400,29 @@ def _settle_context(
             "head_share": truncator.head_share,
             "marker": truncator.marker,
             "tokenizer_sha256": fingerprint["tokenizer_sha256"],
-            "cache": "off" if folder is None or cache_parts is None else ("hit" if hit else "miss"),
+            "cache": cache,
             "by_bucket": summary,
         },
     }
+
+
+def _cached_records(
+    kind: str,
+    options: RunOptions,
+    cache_parts: Mapping[str, Any] | None,
+    docs: Sequence[Mapping[str, Any]],
+    chosen: Sequence[int],
+    fingerprint: Mapping[str, Any],
+    build: Callable[[], list[dict[str, Any]]],
+) -> tuple[list[dict[str, Any]], str]:
+    """Per-document records of a settling step from the preparation cache (else built, then stored),
+    and how the cache served them: ``hit``, ``miss`` or ``off``."""
+    folder = cache_dir({"cache_dir": options.cache_dir})
+    if cache_parts is None:
+        return build(), "off"
+    parts = {**cache_parts, "documents": _identity(docs, chosen), "truncator": dict(fingerprint)}
+    records, hit = cached(folder, kind, parts, build)
+    return records, "off" if folder is None else ("hit" if hit else "miss")
 
 
 def _identity(docs: Sequence[Mapping[str, Any]], chosen: Sequence[int]) -> str:
@@ -374,6 +432,10 @@ def _identity(docs: Sequence[Mapping[str, Any]], chosen: Sequence[int]) -> str:
         doc = docs[index]
         digest.update(f"{index}\x00{doc['uid']}\x00{doc['order']}\x00{doc['system_prompt']}\x01".encode())
     return digest.hexdigest()
+
+
+#: Keys of a cached record that are not document fields as they stand.
+_RECORD_KEYS = ("index", "context", "system_placement", "prompt_sha256")
 
 
 def _cut_record(truncator: ContextTruncator, cut: ContextCut) -> dict[str, Any]:
@@ -416,28 +478,38 @@ def settle_audit_docs(
 
     def build() -> list[dict[str, Any]]:
         update, close = progress_bar(len(chosen), progress, "audit: context truncation")
+        records = []
         try:
-            return [
-                {"index": job.payload, "context": cut.context, **cut_fields(truncator, cut),
-                 "prompt_tokens": max(cut.prompt_tokens)}
-                for job, cut in truncator.cut_many(jobs(), progress=update)
-            ]  # fmt: skip
+            for job, cut in truncator.cut_many(jobs(), progress=update):
+                doc = settled[job.payload]
+                records.append(
+                    {
+                        "index": job.payload,
+                        "context": splice(doc["context"], cut.context),
+                        "system_placement": renderer.render(doc["system_prompt"], cut.context).placement,
+                        **cut_fields(truncator, cut),
+                        "prompt_tokens": max(cut.prompt_tokens),
+                    }
+                )
         finally:
             close()
+        return records
 
-    folder = cache_dir({"cache_dir": options.cache_dir})
-    parts = {
-        **(cache_parts or {}),
-        "documents": _identity(settled, chosen),
-        "truncator": truncator.fingerprint(),
-    }
-    cuts, hit = cached(folder, "context-audit", parts, build) if cache_parts is not None else (build(), False)
+    cuts, cache = _cached_records(
+        "context-audit", options, cache_parts, settled, chosen, truncator.fingerprint(), build
+    )
     for record in cuts:
         index = record["index"]
         doc = settled[index]
-        prompt = renderer.render(doc["system_prompt"], record["context"])
-        fields = {key: value for key, value in record.items() if key != "index"}
-        settled[index] = {**doc, **fields, "truncation": NOT_CUT, "system_placement": prompt.placement}
+        fields = {key: value for key, value in record.items() if key not in _RECORD_KEYS}
+        context = unsplice(doc["context"], record["context"])
+        settled[index] = {
+            **doc,
+            "context": context,
+            **fields,
+            "truncation": NOT_CUT,
+            "system_placement": record["system_placement"],
+        }
     return settled, {
         "truncation_mode": CONTEXT_MODE if explicit else "context-only at the parity threshold",
         "parity_truncation": "not applied (the audit cuts contexts once per row)",
@@ -446,7 +518,7 @@ def settle_audit_docs(
         "system_placement": placement_counts(settled[i] for i in chosen),
         "context_truncation": {
             "budget": budget,
-            "cache": "off" if folder is None or cache_parts is None else ("hit" if hit else "miss"),
+            "cache": cache,
             "by_bucket": truncation_summary(settled[index] for index in chosen),
         },
     }

@@ -34,6 +34,7 @@ from longrm_tasks.truncation.context import (  # noqa: E402
     ContextTruncationError,
     ContextTruncator,
     CutJob,
+    _JoinCounter,
     _Text,
     byte_length_table,
     protected_spans,
@@ -189,6 +190,42 @@ def test_token_boundaries_by_bytes_and_by_windows(tokenizer: Any) -> None:
                 t = long_text.tokens_from(pos)
                 # (equal when token n - t + 1 starts inside character ``pos``: it does not cover it)
                 assert long_text.tail_start(t) <= pos <= long_text.tail_start(t - 1)
+
+
+def test_cut_prompts_are_counted_exactly_from_windows_around_the_joins(tokenizer: Any) -> None:
+    """The count of a cut prompt from windows around its joins equals the tokenizer's count of the whole
+    prompt, for cuts anywhere, in texts that tempt a join to merge (unicode, digits, special-token text,
+    runs of spaces), markers and frames with special tokens."""
+    rng = random.Random(11)
+    words = ["Søren", "naïve", "数据", "😀", "[[A]]", "<|im_end|>", "x" * 40, "    ", "\n\n", "42", "1.5e3"]
+    words += ["the", "harbour", "council", ",", ".", "'s", "\t"]
+    truncator = ContextTruncator(Renderer(tokenizer), 100_000)
+    table = byte_length_table(truncator.backend)
+    prefix, suffix = truncator.renderer.frame(system_prompt("PairWise", 2), *user_prompt_frame(["a", "b"]))
+    counted = fell_back = 0
+    for round_ in range(60):
+        text = "".join(rng.choice(words) + rng.choice(["", " ", "\n"]) for _ in range(rng.randint(300, 1500)))
+        ids = list(truncator.encode(text).ids)
+        long_text = _Text(text, ids, truncator.encode, table)
+        assert long_text.sizes is not None
+        n = len(ids)
+        head = rng.randint(0, n - 1)
+        tail = rng.randint(0, n - 1 - head)
+        marker = rng.choice(["", "\n[...]\n", " ", "数"])
+        kept = text[: long_text.head_end(head)] + marker + text[long_text.tail_start(tail) :]
+        counter = _JoinCounter(long_text, table, truncator._batch, None)
+        if counter.text_of(0, head) + marker + counter.text_of(n - tail, n) != kept:
+            continue  # a cut inside a character: counted whole by the truncator
+        frames = [(prefix, suffix), ("", ""), ("<|im_start|>user\n", "<|im_end|>")][round_ % 3]
+        parts = [frames[0], (0, head), marker, (n - tail, n), frames[1]]
+        expected = _tokens(tokenizer, frames[0] + kept + frames[1])
+        windowed = counter.count(parts)
+        if windowed is None:
+            fell_back += 1
+        else:
+            counted += 1
+            assert windowed == expected, (round_, head, tail, marker)
+    assert counted >= 40 and fell_back <= 10, (counted, fell_back)
 
 
 def test_question_first_layout_protects_the_head(tokenizer: Any) -> None:

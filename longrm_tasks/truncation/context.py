@@ -5,24 +5,30 @@ the long context (the ``prompt_template`` text shown as the user question) is cu
 system prompt, the question, and every response keep their full text. The question is found in
 the context (the row's ``question`` field; else the last short paragraph) and is never cut.
 
-Token-exact with the model's own fast tokenizer: each long context is tokenized once (in batches,
-without offsets), the head and tail cut points are located from the tokens' byte lengths (byte-level
-BPE) or by tokenizing small windows whose ids are checked against the full tokenization, and the final
-prompt of every cut row is tokenized to prove it fits (shrinking the cut when a join merges differently).
-Prompts are rendered by :mod:`longrm_tasks.rendering`, so what is measured is what is sent.
+Token-exact with the model's own fast tokenizer: each long context is tokenized once (in batches on
+every core, without offsets), the head and tail cut points are located from the tokens' byte lengths
+(byte-level BPE) or by tokenizing small windows whose ids are checked against the full tokenization, and
+the final prompt of every cut row is counted exactly (shrinking the cut when a join merges differently).
+For byte-level BPE the count tokenizes only windows around the joins (instructions | head, head | marker |
+tail, tail | responses): each window reaches far enough into the kept text that its tokens there agree
+with the full tokenization, and the tokens between the windows are the context's own; where a window
+does not agree, the whole prompt is tokenized. Prompts are rendered by :mod:`longrm_tasks.rendering`, so
+what is measured is what is sent.
 """
 
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import accumulate, groupby
 from typing import Any
 
 from ..constants import LENGTH_BUCKETS
 from ..errors import LongRMError
 from ..rendering import Renderer
-from .tokenizers import fast_backend, tokenizer_fingerprint
+from .tokenizers import encode_stream, fast_backend, tokenizer_fingerprint
 
 DEFAULT_HEAD_SHARE = 0.5
 #: Totals this close to the budget are checked by tokenizing the rendered prompt exactly.
@@ -32,6 +38,10 @@ TAIL_PARAGRAPH_CHARS = 2000
 #: A question's line is protected from its start when the question begins this close to it.
 LEAD_IN_CHARS = 200
 _MAX_ATTEMPTS = 8
+#: A window around a join reaches this many tokens into the kept text on each side ...
+JOIN_REACH = 64
+#: ... and its tokens nearest the kept text's own (this many) must equal the full tokenization's.
+JOIN_AGREE = 32
 
 
 class ContextTruncationError(LongRMError):
@@ -44,7 +54,8 @@ class Frame:
 
     prefix: str
     suffix: str
-    tokens: int  # tokens of prefix and suffix, counted separately
+    #: Tokens of prefix and suffix, counted separately (``None``: to be counted with the context).
+    tokens: int | None
 
 
 @dataclass(frozen=True)
@@ -124,8 +135,12 @@ class _Text:
                 sizes = []
             if sum(sizes) == len(self.raw) and all(sizes):
                 self.sizes = sizes
+        #: Byte offset of every token boundary (``cum[k]``: where token ``k`` starts), with ``sizes``.
+        self.cum: list[int] = list(accumulate(self.sizes, initial=0)) if self.sizes is not None else []
 
     def _char(self, byte: int) -> int:
+        if len(self.raw) == len(self.text):  # ASCII: one byte per character
+            return byte
         return len(self.raw[:byte].decode("utf-8", "ignore"))
 
     def _byte(self, char: int) -> int:
@@ -144,7 +159,7 @@ class _Text:
         if h <= 0:
             return 0
         if self.sizes is not None:
-            return self._char(sum(self.sizes[:h]))
+            return self._char(self.cum[h])
         width = self._width(h)
         while width < len(self.text):
             enc = self.encode(self.text[:width])
@@ -158,7 +173,7 @@ class _Text:
         if t <= 0:
             return len(self.text)
         if self.sizes is not None:
-            return self._char(len(self.raw) - sum(self.sizes[self.n - t :]))
+            return self._char(self.cum[self.n - t])
         width = self._width(t)
         while width < len(self.text):
             start = len(self.text) - width
@@ -174,11 +189,7 @@ class _Text:
         if pos <= 0:
             return 0
         if self.sizes is not None:
-            target, total = self._byte(pos), 0
-            for h, size in enumerate(self.sizes, 1):
-                total += size
-                if total >= target:
-                    return h
+            return bisect_left(self.cum, self._byte(pos), 1)
         width = pos + 256
         while width < len(self.text):
             enc = self.encode(self.text[:width])
@@ -193,11 +204,7 @@ class _Text:
         if pos >= len(self.text):
             return 0
         if self.sizes is not None:
-            target, total = len(self.raw) - self._byte(pos), 0
-            for t, size in enumerate(reversed(self.sizes), 1):
-                total += size
-                if total >= target:
-                    return t
+            return self.n - (bisect_right(self.cum, self._byte(pos)) - 1)
         width = len(self.text) - pos + 256
         while width < len(self.text):
             start = len(self.text) - width
@@ -230,6 +237,113 @@ def protected_spans(context: str, question: str) -> tuple[int, int | None, bool]
     if cut >= 0 and len(context) - cut <= TAIL_PARAGRAPH_CHARS:
         return 0, cut + 2, False
     return 0, None, False
+
+
+class _JoinCounter:
+    """Exact token count of a prompt made of free texts and token ranges of one long text (byte-level
+    BPE), tokenizing only windows around the joins.
+
+    A range long enough keeps its middle's tokens: the window before it and the window after it each
+    reach :data:`JOIN_REACH` tokens into the range and must show, at the same byte positions, the same
+    :data:`JOIN_AGREE` tokens as the long text's own tokenization, so the prompt's tokenization runs
+    through the middle exactly as the long text's does. ``None`` when a window does not agree (or the
+    texts are not covered byte for byte by their tokens): the caller counts the whole prompt.
+    """
+
+    def __init__(
+        self, text: _Text, byte_lengths: list[int], batch: Callable[..., Any], normalize: Any
+    ) -> None:
+        self.text, self.byte_lengths, self.batch, self.normalize = text, byte_lengths, batch, normalize
+
+    def _aligned(self, k: int, step: int, stop: int) -> int | None:
+        """The first token boundary from ``k`` on (moving by ``step``, before ``stop``) that is also a
+        character boundary."""
+        raw, cum = self.text.raw, self.text.cum
+        while (k - stop) * step < 0:
+            offset = cum[k]
+            if offset >= len(raw) or raw[offset] & 0xC0 != 0x80:
+                return k
+            k += step
+        return None
+
+    def count(self, parts: Sequence[str | tuple[int, int]]) -> int | None:
+        text = self.text
+        if text.sizes is None or not self.byte_lengths:
+            return None
+        reach, agree = JOIN_REACH, JOIN_AGREE
+        # Windows: (pieces of text, start bound in tokens of text or None, end bound or None).
+        windows: list[tuple[list[str], int | None, int | None]] = []
+        pieces: list[str] = []
+        start: int | None = None
+        middle = 0
+        for part in parts:
+            if isinstance(part, str):
+                pieces.append(part)
+                continue
+            first, last = part
+            inner_first = self._aligned(first + 2 * reach, 1, last)
+            inner_last = self._aligned(last - 2 * reach, -1, first)
+            if inner_first is None or inner_last is None or inner_last - inner_first < agree:
+                pieces.append(self.text_of(first, last))
+                continue
+            # The window so far ends ``reach`` tokens into the range; the next starts there before its end.
+            pieces.append(self.text_of(first, inner_first))
+            windows.append((pieces, start, inner_first))
+            middle += inner_last - inner_first
+            pieces, start = [self.text_of(inner_last, last)], inner_last
+        windows.append((pieces, start, None))
+        if len(windows) == 1:
+            return None  # nothing long enough to keep: the whole prompt is the window
+        texts, bounds = [], []
+        for pieces, start, end in windows:
+            before = self.text_of(start - reach, start) if start is not None else ""
+            after = self.text_of(end, end + reach) if end is not None else ""
+            window = before + "".join(pieces) + after
+            if self.normalize is not None and self.normalize(window) != window:
+                return None
+            texts.append(window)
+            bounds.append((before, after, start, end))
+        total = middle
+        for encoding, window, (before, after, start, end) in zip(
+            self.batch(texts, add_special_tokens=False), texts, bounds, strict=True
+        ):
+            counted = self._between(encoding.ids, window, before, after, start, end)
+            if counted is None:
+                return None
+            total += counted
+        return total
+
+    def text_of(self, first: int, last: int) -> str:
+        """The long text's characters between token boundaries ``first`` and ``last`` (aligned)."""
+        text = self.text
+        return text.text[text._char(text.cum[first]) : text._char(text.cum[last])]
+
+    def _between(
+        self, ids: list[int], window: str, before: str, after: str, start: int | None, end: int | None
+    ) -> int | None:
+        """Tokens of ``window`` between its ``before`` and ``after`` parts, if its tokens there agree with
+        the long text's (``start``/``end``: the long text's tokens where those parts end and begin)."""
+        sizes = [self.byte_lengths[token] if token < len(self.byte_lengths) else 0 for token in ids]
+        offsets = list(accumulate(sizes, initial=0))
+        if offsets[-1] != len(window.encode("utf-8")) or not all(sizes):
+            return None
+        own, agree = self.text.ids, JOIN_AGREE
+        first, last = 0, len(ids)
+        if start is not None:
+            bound = len(before.encode("utf-8"))
+            first = bisect_left(offsets, bound)
+            if (
+                first < agree
+                or offsets[first] != bound
+                or ids[first - agree : first] != own[start - agree : start]
+            ):
+                return None
+        if end is not None:
+            bound = offsets[-1] - len(after.encode("utf-8"))
+            last = bisect_left(offsets, bound)
+            if offsets[last] != bound or ids[last : last + agree] != own[end : end + agree]:
+                return None
+        return last - first
 
 
 class ContextTruncator:
@@ -284,23 +398,45 @@ class ContextTruncator:
         return [encoding.ids for encoding in self._batch(list(texts), add_special_tokens=False)]
 
     # -- prompts -----------------------------------------------------------------------------
-    def frame(self, system: str, before: str, after: str) -> Frame:
+    def frame(self, system: str, before: str, after: str, *, count: bool = True) -> Frame:
         """The rendered judge prompt around a context that sits between ``before`` and ``after`` in the
-        user message."""
+        user message (its tokens counted now, or with the context by :meth:`cut_many`)."""
         prefix, suffix = self.renderer.frame(system, before, after)
-        return Frame(prefix, suffix, self.count(prefix) + self.count(suffix))
+        return Frame(prefix, suffix, self.count(prefix) + self.count(suffix) if count else None)
 
     def _exact(self, frames: Sequence[Frame], context: str) -> list[int]:
         return [self.count(frame.prefix + context + frame.suffix) for frame in frames]
 
+    def _kept_counts(
+        self, frames: Sequence[Frame], text: _Text, head: int, tail: int, kept: str
+    ) -> list[int]:
+        """Exact tokens of every frame around ``kept`` (``text``'s first ``head`` and last ``tail`` tokens
+        around the marker): by windows around the joins where they agree, else of the whole prompt."""
+        if text.sizes is None or not self._byte_lengths:
+            return self._exact(frames, kept)
+        counter = _JoinCounter(text, self._byte_lengths, self._batch, self._normalize)
+        if counter.text_of(0, head) + self.marker + counter.text_of(text.n - tail, text.n) != kept:
+            return self._exact(frames, kept)
+        counts = []
+        for frame in frames:
+            parts: list[str | tuple[int, int]] = [frame.prefix, (0, head), self.marker]
+            parts += [(text.n - tail, text.n), frame.suffix]
+            count = counter.count(parts)
+            counts.append(count if count is not None else self.count(frame.prefix + kept + frame.suffix))
+        return counts
+
     # -- cutting -----------------------------------------------------------------------------
-    def cut(self, job: CutJob, ids: list[int] | None = None) -> ContextCut:
-        """Cut ``job.context`` (token ids of it may be given) so every frame fits the budget."""
+    def cut(self, job: CutJob, ids: Any = None) -> ContextCut:
+        """Cut ``job.context`` so every frame fits the budget. ``ids``: its token ids, or an encoding
+        (``len`` and ``.ids``, read only when a cut is needed); frames must be counted."""
         text = job.context
-        ids = list(self.count_many([text])[0]) if ids is None else ids
-        n = len(ids)
-        worst = max(frame.tokens for frame in job.frames)
-        sums = [frame.tokens + n for frame in job.frames]
+        encoding = self._batch([text], add_special_tokens=False)[0] if ids is None else ids
+        n = len(encoding)
+        tokens = [frame.tokens for frame in job.frames]
+        if any(count is None for count in tokens):
+            raise ContextTruncationError("cut() needs counted frames (use cut_many, or frame(count=True))")
+        worst = max(count for count in tokens if count is not None)
+        sums = [count + n for count in tokens if count is not None]
         if worst + n <= self.limit - NEAR_MARGIN:
             return ContextCut(text, n, n, False, True, True, sums)
         if worst + n <= self.limit + NEAR_MARGIN:
@@ -309,6 +445,7 @@ class ContextTruncator:
                 return ContextCut(text, n, n, False, True, True, exact)
         if self._byte_lengths is False:
             self._byte_lengths = byte_length_table(self.backend)
+        ids = encoding if isinstance(encoding, list) else encoding.ids
         long_text = _Text(text, ids, self.encode, self._byte_lengths or None, self._normalize)
         head_from, tail_from, _found = protected_spans(text, job.question)
         head_min = long_text.tokens_through(head_from) if head_from else 0
@@ -328,7 +465,7 @@ class ContextTruncator:
             head_end = long_text.head_end(head)
             tail_start = max(long_text.tail_start(tail), head_end)
             kept = text[:head_end] + self.marker + text[tail_start:]
-            exact = self._exact(job.frames, kept)
+            exact = self._kept_counts(job.frames, long_text, head, tail, kept)
             over = max(exact) - self.limit
             if over <= 0 or not within:
                 question_kept = not job.question.strip() or job.question.strip() in kept
@@ -337,24 +474,31 @@ class ContextTruncator:
         raise ContextTruncationError(f"could not fit a context of {n} tokens into {self.budget} tokens")
 
     def cut_many(
-        self, jobs: Iterable[CutJob], *, batch_size: int = 16, progress: Callable[[int], None] | None = None
+        self, jobs: Iterable[CutJob], *, progress: Callable[[int], None] | None = None
     ) -> Iterator[tuple[CutJob, ContextCut]]:
-        """Cut every job, tokenizing contexts in parallel batches; yields in input order."""
-        pending: list[CutJob] = []
+        """Cut every job, its context and uncounted frames tokenized in batches on every core (while the
+        previous batch is cut); yields in input order."""
 
-        def flush() -> Iterator[tuple[CutJob, ContextCut]]:
-            for job, ids in zip(pending, self.count_many([job.context for job in pending]), strict=True):
-                yield job, self.cut(job, list(ids))
+        def texts() -> Iterator[tuple[tuple[int, CutJob, int], str]]:
+            for serial, job in enumerate(jobs):
+                yield (serial, job, -1), job.context
+                for position, frame in enumerate(job.frames):
+                    if frame.tokens is None:
+                        yield (serial, job, position), frame.prefix
+                        yield (serial, job, position), frame.suffix
+
+        for _, group in groupby(encode_stream(self.tokenizer, texts()), key=lambda item: item[0][0]):
+            ((_, job, _), context), *frame_texts = group
+            counted: dict[int, int] = {}
+            for (_, _, position), encoding in frame_texts:
+                counted[position] = counted.get(position, 0) + len(encoding)
+            frames = [
+                replace(frame, tokens=counted[position]) if frame.tokens is None else frame
+                for position, frame in enumerate(job.frames)
+            ]
+            yield job, self.cut(replace(job, frames=frames), context)
             if progress is not None:
-                progress(len(pending))
-            pending.clear()
-
-        for job in jobs:
-            pending.append(job)
-            if len(pending) >= batch_size:
-                yield from flush()
-        if pending:
-            yield from flush()
+                progress(1)
 
     def fingerprint(self) -> dict[str, Any]:
         """What makes two truncators cut identically (for caches and provenance)."""

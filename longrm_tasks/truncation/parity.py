@@ -4,18 +4,24 @@ tokens, decoded back to text.
 The cut is expressed as a shortened user message, chosen so that the renderer (the model's own chat
 template, or the plain layout) gives exactly the official cut text; backends that render the messages
 themselves (chat-completions servers) then see what the official evaluator sent.
+
+Only prompts that may reach the threshold are tokenized (a prompt has at most as many tokens as UTF-8
+bytes), in batches on every core; their counts also serve the length check, so no prompt is tokenized
+twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..constants import PARITY_HEAD_TOKENS, PARITY_MAX_TOKENS, PARITY_TAIL_TOKENS
 from ..rendering import JudgePrompt, Renderer
 from . import CUT, CUT_APPROX, NOT_CUT
-from .tokenizers import token_ids
+from .tokenizers import decode, encode_stream, token_ids, tokenizer_fingerprint
+
+Key = TypeVar("Key")
 
 #: A tokenizer never yields more tokens than UTF-8 bytes (plus a handful of markers), so texts this far
 #: below a limit are known to fit without tokenizing them.
@@ -56,17 +62,41 @@ class ParityTruncator:
         self.renderer = renderer
         self.tokenizer: Any = renderer.tokenizer
 
+    def fingerprint(self) -> dict[str, Any]:
+        """What makes two truncators cut identically (for caches)."""
+        return {
+            "tokenizer_sha256": tokenizer_fingerprint(self.tokenizer),
+            "rendering": self.renderer.provenance(),
+        }
+
     def truncate(self, system: str, user: str) -> ParityResult:
         """Cut the user message so the rendered prompt equals the official cut text."""
-        prompt = self.renderer.render(system, user)
-        text = prompt.text or ""
-        if surely_within(text, PARITY_MAX_TOKENS - 1):
-            return ParityResult(prompt, user, NOT_CUT, None)
-        ids = token_ids(self.tokenizer, text)
-        kept = parity_cut(ids)
-        if kept is None:
-            return ParityResult(prompt, user, NOT_CUT, len(ids))
-        cut_text = self.tokenizer.decode(kept)
+        return next(self.truncate_many([(None, system, user)]))[1]
+
+    def truncate_many(
+        self, items: Iterable[tuple[Key, str, str]], *, count_above: int = PARITY_MAX_TOKENS - 1
+    ) -> Iterator[tuple[Key, ParityResult]]:
+        """:meth:`truncate` for every ``(key, system, user)``, in order; the prompts that may have more
+        than ``count_above`` tokens (at most the parity threshold) are counted, in batches."""
+        limit = min(count_above, PARITY_MAX_TOKENS - 1)
+
+        def rendered() -> Iterator[tuple[tuple[Key, str, str, JudgePrompt], str | None]]:
+            for key, system, user in items:
+                prompt = self.renderer.render(system, user)
+                text = prompt.text or ""
+                yield (key, system, user, prompt), None if surely_within(text, limit) else text
+
+        for (key, system, user, prompt), encoding in encode_stream(self.tokenizer, rendered()):
+            tokens = None if encoding is None else len(encoding)
+            kept = parity_cut(encoding.ids) if tokens is not None and tokens >= PARITY_MAX_TOKENS else None
+            if kept is None:
+                yield key, ParityResult(prompt, user, NOT_CUT, tokens)
+            else:
+                yield key, self._cut(system, user, prompt, kept, len(encoding))
+
+    def _cut(self, system: str, user: str, prompt: JudgePrompt, kept: list[int], uncut: int) -> ParityResult:
+        """The prompt whose text is the decoded ``kept`` tokens of a prompt of ``uncut`` tokens."""
+        cut_text = decode(self.tokenizer, kept)
         prefix, suffix = self.renderer.frame(system, "", "", prompt.placement)
         if (
             cut_text.startswith(prefix)
@@ -74,15 +104,15 @@ class ParityTruncator:
             and len(cut_text) >= len(prefix) + len(suffix)
         ):
             content = cut_text[len(prefix) : len(cut_text) - len(suffix)]
-            return ParityResult(self.renderer.render(system, content), content, CUT, len(kept), len(ids))
+            return ParityResult(self.renderer.render(system, content), content, CUT, len(kept), uncut)
         # The cut fell outside the user message: cut the user message alone to the same budget.
         user_ids = token_ids(self.tokenizer, user)
         head = max(PARITY_HEAD_TOKENS - len(token_ids(self.tokenizer, prefix)), 0)
         tail = max(PARITY_TAIL_TOKENS - len(token_ids(self.tokenizer, suffix)), 0)
-        content = self.tokenizer.decode(user_ids[:head]) + self.tokenizer.decode(
-            user_ids[-tail:] if tail else []
+        content = decode(self.tokenizer, user_ids[:head]) + decode(
+            self.tokenizer, user_ids[-tail:] if tail else []
         )
         prompt = self.renderer.render(system, content)
         return ParityResult(
-            prompt, content, CUT_APPROX, len(token_ids(self.tokenizer, prompt.text or "")), len(ids)
+            prompt, content, CUT_APPROX, len(token_ids(self.tokenizer, prompt.text or "")), uncut
         )

@@ -9,10 +9,20 @@ here, so a tokenizer folder whose ``auto_map`` names Python code cannot run it b
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from ..errors import LongRMError
 from ..options import RunOptions
+
+Key = TypeVar("Key")
+
+#: Characters handed to the Rust tokenizer per batch: several long prompts (both cores busy) in a
+#: bounded amount of memory (an encoding takes ~70 bytes per token).
+BATCH_CHARS = 4_000_000
+#: At most this many texts per batch (short texts: the batch is handed over sooner).
+BATCH_TEXTS = 256
 
 
 class TokenizerLoadError(LongRMError):
@@ -96,3 +106,89 @@ def count_tokens(tokenizer: Any, text: str) -> int:
 def token_ids(tokenizer: Any, text: str) -> list[int]:
     """Token ids of ``text`` without special tokens."""
     return list(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def direct_backend(tokenizer: Any) -> Any | None:
+    """The fast backend when calling it directly gives what ``tokenizer(text, add_special_tokens=False)``
+    gives (no truncation or padding configured on it, special tokens read as the wrapper reads them),
+    else ``None``. Direct calls skip the wrapper's offsets and conversions: a third of the time."""
+    backend = fast_backend(tokenizer)
+    if backend is None or not hasattr(backend, "encode_batch_fast"):
+        return None
+    if backend.truncation is not None or backend.padding is not None:
+        return None
+    split = bool(getattr(tokenizer, "split_special_tokens", False))
+    return backend if bool(getattr(backend, "encode_special_tokens", False)) == split else None
+
+
+class _Ids(list):
+    """Token ids from the wrapper (slow tokenizers), shaped like a Rust encoding (``len``, ``.ids``)."""
+
+    @property
+    def ids(self) -> list[int]:
+        return self
+
+
+def encode_stream(
+    tokenizer: Any, items: Iterable[tuple[Key, str | None]], *, batch_chars: int = BATCH_CHARS
+) -> Iterator[tuple[Key, Any]]:
+    """``(key, encoding)`` for every ``(key, text)`` in order (``None`` for a ``None`` text), tokenized
+    without special tokens in batches on every core, each batch in a background thread while the caller
+    works on the previous one (the Rust tokenizer releases the GIL). An encoding has ``len`` (its token
+    count) and ``.ids``; reading ``.ids`` only where needed saves building Python lists."""
+    backend = direct_backend(tokenizer)
+
+    def encode(texts: list[str]) -> list[Any]:
+        if backend is None:
+            return [_Ids(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+        # Longest first: the threads of the batch finish together.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        encoded = backend.encode_batch_fast([texts[i] for i in order], add_special_tokens=False)
+        result: list[Any] = [None] * len(texts)
+        for position, i in enumerate(order):
+            result[i] = encoded[position]
+        return result
+
+    def finish(
+        batch: list[tuple[Key, str | None]], future: Future[list[Any]] | None
+    ) -> Iterator[tuple[Key, Any]]:
+        encoded = iter(future.result() if future is not None else ())
+        for key, text in batch:
+            yield key, None if text is None else next(encoded)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="longrm-tokenize") as pool:
+        previous: tuple[list[tuple[Key, str | None]], Future[list[Any]] | None] | None = None
+        batch: list[tuple[Key, str | None]] = []
+        size = count = 0
+        for key, text in items:
+            batch.append((key, text))
+            if text is not None:
+                size, count = size + len(text), count + 1
+            if size >= batch_chars or count >= BATCH_TEXTS:
+                texts = [text for _, text in batch if text is not None]
+                future = pool.submit(encode, texts)
+                if previous is not None:
+                    yield from finish(*previous)
+                previous, batch, size, count = (batch, future), [], 0, 0
+        texts = [text for _, text in batch if text is not None]
+        future = pool.submit(encode, texts) if texts else None
+        if previous is not None:
+            yield from finish(*previous)
+        yield from finish(batch, future)
+
+
+def decode(tokenizer: Any, ids: list[int]) -> str:
+    """``tokenizer.decode(ids)``, by the fast backend directly when that is what the wrapper does (no
+    clean-up of spaces; the wrapper's checks of every id cost more than the decoding)."""
+    backend = fast_backend(tokenizer)
+    if backend is not None and _plain_decode(type(tokenizer)) and not tokenizer.clean_up_tokenization_spaces:
+        return backend.decode(ids, skip_special_tokens=False)
+    return tokenizer.decode(ids)
+
+
+def _plain_decode(cls: type) -> bool:
+    """Whether ``cls`` decodes with transformers' own fast-tokenizer code (no subclass override)."""
+    owner = {name: next((c for c in cls.__mro__ if name in vars(c)), None) for name in ("decode", "_decode")}
+    return getattr(owner["decode"], "__module__", "") == "transformers.tokenization_utils_base" and getattr(
+        owner["_decode"], "__module__", ""
+    ) in ("transformers.tokenization_utils_tokenizers", "transformers.tokenization_utils_fast")
