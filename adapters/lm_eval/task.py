@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 import datasets
@@ -18,6 +18,7 @@ from lm_eval.api.task import ConfigurableTask
 
 from longrm_tasks import __version__
 from longrm_tasks.adapters.lm_eval.long_context import context_mode_docs
+from longrm_tasks.adapters.lm_eval.registration import STDERR_ATTRIBUTE, patch_stderr
 from longrm_tasks.constants import HUB_REVISION, ORDER_SEED, TASK_TYPES
 from longrm_tasks.context_truncation import CONTEXT_MODE, context_judge_docs, truncation_mode
 from longrm_tasks.data import BenchmarkData, load_benchmark
@@ -36,11 +37,13 @@ from longrm_tasks.scoring import (
     metric_inputs,
     score_output,
     score_rewards,
+    standard_error_of_present,
 )
 from longrm_tasks.truncation import load_truncator, plain_layout
 
 log = logging.getLogger("longrm_tasks")
 install_excepthook()
+patch_stderr()
 
 #: Task options read from the YAML's ``dataset_kwargs`` (prefixed: metadata shares the namespace).
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
@@ -69,6 +72,33 @@ def metric_names(formats: list[str], extra: tuple[str, ...]) -> list[str]:
     if "BestOfN" in formats:
         names += BEST_OF_N_METRICS
     return [*names, *extra]
+
+
+#: What lm-eval shows for a metric none of the task's samples count for (its own word for "no value").
+NO_ROWS = "N/A"
+#: The metric whose standard error lm-eval shows (the headline; intervals for the subsets come from
+#: ``longrm report``'s bootstrap, which resamples within task files).
+STDERR_METRICS = ("avg",)
+
+
+def lm_eval_aggregation(name: str) -> Callable[[Iterable[Any]], float | str]:
+    """lm-eval's aggregation of metric ``name``: the core reducer, unchanged, over the per-sample values.
+
+    A subset without rows shows ``N/A`` instead of the official evaluator's 0 (which reads as 0 %
+    accuracy). The headline carries its standard error (see :func:`registration.patch_stderr`).
+    """
+    reducer = METRIC_REDUCERS[name]
+
+    def aggregate(values: Iterable[Any]) -> float | str:
+        values = list(values)
+        if all(value is None for value in values):
+            return NO_ROWS
+        return reducer(values)
+
+    aggregate.__name__ = aggregate.__qualname__ = f"longrm_{name}"
+    if name in STDERR_METRICS:
+        setattr(aggregate, STDERR_ATTRIBUTE, standard_error_of_present)
+    return aggregate
 
 
 def _doc_fields(doc: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +161,7 @@ class _LongRewardBenchBase(ConfigurableTask):
     def metric_specs(self, formats: list[str]) -> list[tuple[str, Callable[..., float], bool]]:
         """``(key, aggregation, higher_is_better)`` of every metric this task reports."""
         return [
-            (name, METRIC_REDUCERS[name], name not in _LOWER_IS_BETTER)
+            (name, lm_eval_aggregation(name), name not in _LOWER_IS_BETTER)
             for name in metric_names(formats, self.EXTRA_METRICS)
         ]
 
