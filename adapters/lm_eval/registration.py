@@ -94,6 +94,35 @@ def patch_task_manager(manager_module: ModuleType) -> None:
     manager_class.__init__ = __init__
 
 
+#: Attribute of an aggregation function holding the function that computes its standard error.
+STDERR_ATTRIBUTE = "longrm_stderr"
+
+
+def patch_stderr(evaluator_utils: ModuleType | None = None) -> None:
+    """Let an aggregation bring its own standard error (``STDERR_ATTRIBUTE``).
+
+    lm-eval 0.4.13 prints a stderr only for aggregations it recognises by identity (its own ``mean``
+    and a few bootstrappable ones: ``api.metrics.stderr_for_metric``); ours are the core's exactly
+    rounded reducers, so it would print ``N/A``. Other aggregations are left to lm-eval, and
+    ``--bootstrap_iters 0`` still turns every stderr off.
+    """
+    if evaluator_utils is None:
+        import lm_eval.evaluator_utils as evaluator_utils
+    original = evaluator_utils.stderr_for_metric
+    if getattr(original, _PATCHED, False):
+        return
+
+    @functools.wraps(original)
+    def stderr_for_metric(metric: Any, bootstrap_iters: int) -> Any:
+        own = getattr(metric, STDERR_ATTRIBUTE, None)
+        if own is not None:
+            return own if bootstrap_iters > 0 else None
+        return original(metric=metric, bootstrap_iters=bootstrap_iters)
+
+    setattr(stderr_for_metric, _PATCHED, True)
+    evaluator_utils.stderr_for_metric = stderr_for_metric
+
+
 def register_models(models_module: ModuleType) -> None:
     """Register our backends as lazy placeholders (nothing is imported until one is used).
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, ClassVar
 
 import datasets
 from lm_eval.api.task import ConfigurableTask
 
+from longrm_tasks.adapters.lm_eval.registration import STDERR_ATTRIBUTE, patch_stderr
 from longrm_tasks.constants import MAX_NEW_TOKENS, TASK_TYPES, TEMPERATURE
 from longrm_tasks.errors import LongRMError, install_excepthook
 from longrm_tasks.options import CONTEXT_MODE, RunOptions, parse_bool
@@ -44,11 +45,13 @@ from longrm_tasks.scoring import (
     metric_keys,
     score_judged_doc,
     score_rewarded_doc,
+    standard_error_of_present,
 )
 from longrm_tasks.truncation.tokenizers import TokenizerLoadError, chat_tokenizer, tokenizer_from_options
 
 log = logging.getLogger("longrm_tasks")
 install_excepthook()
+patch_stderr()
 
 #: Task options read from the YAML's ``dataset_kwargs`` (prefixed: metadata shares the namespace).
 FORMATS_KEY, SAMPLE_KEY = "longrm_formats", "longrm_sample"
@@ -115,6 +118,33 @@ def renderer_for(lm: Any, apply_chat_template: bool, options: RunOptions) -> Ren
     return Renderer(tokenizer, args, chat=apply_chat_template)
 
 
+#: What lm-eval shows for a metric none of the task's samples count for (its own word for "no value").
+NO_ROWS = "N/A"
+#: The metric whose standard error lm-eval shows (the headline; intervals for the subsets come from
+#: ``longrm report``'s bootstrap, which resamples within task files).
+STDERR_METRICS = ("avg",)
+
+
+def lm_eval_aggregation(name: str) -> Callable[[Iterable[Any]], float | str]:
+    """lm-eval's aggregation of metric ``name``: the core reducer, unchanged, over the per-sample values.
+
+    A subset without rows shows ``N/A`` instead of the official evaluator's 0 (which reads as 0 %
+    accuracy). The headline carries its standard error (see :func:`registration.patch_stderr`).
+    """
+    reducer = METRIC_REDUCERS[name]
+
+    def aggregate(values: Iterable[Any]) -> float | str:
+        values = list(values)
+        if all(value is None for value in values):
+            return NO_ROWS
+        return reducer(values)
+
+    aggregate.__name__ = aggregate.__qualname__ = f"longrm_{name}"
+    if name in STDERR_METRICS:
+        setattr(aggregate, STDERR_ATTRIBUTE, standard_error_of_present)
+    return aggregate
+
+
 def model_limits(lm: Any, options: RunOptions, renderer: Renderer) -> ModelLimits:
     """Local backends know their context length (``hf``: ``max_length``; ``vllm``: ``max_model_len``);
     API models only through an explicit ``max_length`` option (their default is a placeholder)."""
@@ -161,7 +191,7 @@ class _LongRewardBenchBase(ConfigurableTask):
     def metric_specs(self, formats: list[str]) -> list[MetricSpec]:
         """``(key, aggregation, higher_is_better)`` of every metric this task reports."""
         return [
-            (name, METRIC_REDUCERS[name], name not in LOWER_IS_BETTER)
+            (name, lm_eval_aggregation(name), name not in LOWER_IS_BETTER)
             for name in metric_keys(formats, self.extra_metrics())
         ]
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..parsing import ranks_from_rewards
 from ..scoring import METRIC_REDUCERS
 from .provenance import lm_eval_provenance, model_name
 from .records import (
@@ -15,6 +16,7 @@ from .records import (
     SampleRecord,
     check_against_harness,
     check_records,
+    record_from_prediction,
     record_from_response,
 )
 
@@ -51,6 +53,25 @@ def samples_file(results_path: Path, task: str) -> Path:
     return candidate
 
 
+def _is_reward_doc(doc: dict[str, Any]) -> bool:
+    """A document of the scalar-RM tasks (``*_rm``): its result is one log-likelihood per slot."""
+    return "slots" in doc and "prompt_template" in doc
+
+
+def _record(doc: dict[str, Any], responses: Any, where: str) -> SampleRecord:
+    """The record of one logged sample: a judge's text, or the rewards of an ``*_rm`` task's slots."""
+    if not _is_reward_doc(doc):
+        response = responses[0] if isinstance(responses, list) else responses
+        while isinstance(response, list):  # some backends nest the response once more
+            response = response[0] if response else ""
+        return record_from_response(doc, str(response))
+    try:  # lm-eval logs each slot's result as [log-likelihood, is_greedy]
+        rewards = [float(result[0]) for result in responses]
+    except (ValueError, TypeError, IndexError, KeyError) as error:
+        raise ReportError(f"{where} ({doc.get('uid')}): not one reward per slot ({error})") from None
+    return record_from_prediction(doc, ranks_from_rewards(rewards))
+
+
 def read_sample_log(path: Path, name: str) -> list[SampleRecord]:
     """Rescore every logged sample from its doc and response; check it against the logged value."""
     records = []
@@ -62,10 +83,7 @@ def read_sample_log(path: Path, name: str) -> list[SampleRecord]:
             doc, responses = entry["doc"], entry["filtered_resps"]
         except (ValueError, KeyError, TypeError) as error:
             raise ReportError(f"{path.name}, line {number}: not an lm-eval sample record ({error})") from None
-        response = responses[0] if isinstance(responses, list) else responses
-        while isinstance(response, list):  # some backends nest the response once more
-            response = response[0] if response else ""
-        record = record_from_response(doc, str(response))
+        record = _record(doc, responses, f"{name}: {path.name}, line {number}")
         logged = entry.get("avg")
         if not isinstance(logged, (int, float)) or abs(logged - record.score) > TOLERANCE:
             raise ReportError(
