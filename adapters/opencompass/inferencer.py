@@ -137,6 +137,33 @@ def _elide(text: str) -> str:
     )
 
 
+class _ResumableOutput:
+    """OpenCompass's resumable output of an inferencer: rows written before an interruption (its
+    ``tmp_*.jsonl``) are kept and skipped; the final JSON replaces the temporary file."""
+
+    def __init__(self, inferencer: BaseInferencer, filepath: str | None, filename: str | None) -> None:
+        self.out_dir = filepath or inferencer.output_json_filepath
+        self.out_name = filename or inferencer.output_json_filename
+        self.main = inferencer.is_main_process
+        self.handler = GenInferencerOutputHandler()
+        self.tmp_name = Path("tmp_" + self.out_name).with_suffix(".jsonl").name
+        self.start = len(self.handler.restore_from_jsonl(self.out_dir, self.tmp_name))
+
+    def checkpoint(self) -> None:
+        """Write the rows done so far (what a resumed run restores)."""
+        if self.main:
+            self.handler.write_to_jsonl(self.out_dir, self.tmp_name)
+
+    def finish(self) -> list[str]:
+        """Write the final output, drop the temporary file; the predictions in row order."""
+        if self.main:
+            os.makedirs(self.out_dir, exist_ok=True)
+            self.handler.write_to_json(self.out_dir, self.out_name)
+            if osp.exists(osp.join(self.out_dir, self.tmp_name)):
+                os.remove(osp.join(self.out_dir, self.tmp_name))
+        return [result["prediction"] for result in self.handler.results_dict.values()]
+
+
 class LongRMGenInferencer(GenInferencer):
     """``GenInferencer`` for Long-RewardBench judge prompts (see the module docstring).
 
@@ -214,11 +241,8 @@ class LongRMGenInferencer(GenInferencer):
         """Generate one judgement per test row (every variant of an audit row), resumable."""
         if prompt_template is None:
             raise ValueError("LongRMGenInferencer needs the dataset's prompt_template")
-        out_dir = output_json_filepath or self.output_json_filepath
-        out_name = output_json_filename or self.output_json_filename
-        handler = GenInferencerOutputHandler()
-        tmp_name = Path("tmp_" + out_name).with_suffix(".jsonl").name
-        start = len(handler.restore_from_jsonl(out_dir, tmp_name))
+        output = _ResumableOutput(self, output_json_filepath, output_json_filename)
+        handler, start = output.handler, output.start
         rows = retriever.test_ds
         docs = [dict(row) for row in rows]
         template = prompt_template.generate_item(
@@ -271,14 +295,8 @@ class LongRMGenInferencer(GenInferencer):
                 handler.results_dict[str(index)].update(
                     uid=settled[index]["uid"], longrm=self.record(settled[index], provenance)
                 )
-            if self.is_main_process:
-                handler.write_to_jsonl(out_dir, tmp_name)
-        if self.is_main_process:
-            os.makedirs(out_dir, exist_ok=True)
-            handler.write_to_json(out_dir, out_name)
-            if osp.exists(osp.join(out_dir, tmp_name)):
-                os.remove(osp.join(out_dir, tmp_name))
-        return [result["prediction"] for result in handler.results_dict.values()]
+            output.checkpoint()
+        return output.finish()
 
     def _generate_kwargs(self) -> dict[str, Any]:
         import inspect
@@ -381,11 +399,8 @@ class LongRMRewardInferencer(BaseInferencer):
                 f"{type(self.model).__name__} is not a scalar reward model: the Long-RewardBench RM datasets "
                 "need longrm_tasks.adapters.opencompass.models.LongRMRewardModel"
             )
-        out_dir = output_json_filepath or self.output_json_filepath
-        out_name = output_json_filename or self.output_json_filename
-        handler = GenInferencerOutputHandler()
-        tmp_name = Path("tmp_" + out_name).with_suffix(".jsonl").name
-        start = len(handler.restore_from_jsonl(out_dir, tmp_name))
+        output = _ResumableOutput(self, output_json_filepath, output_json_filename)
+        handler, start = output.handler, output.start
         rows = retriever.test_ds
         cut_sequences = 0
         for index in range(start, len(rows)):
@@ -399,13 +414,7 @@ class LongRMRewardInferencer(BaseInferencer):
                 rewards=rewards,
                 longrm={"truncation": CUT if any(cut) else NOT_CUT, "sequence_tokens": lengths},
             )
-            if self.is_main_process:
-                handler.write_to_jsonl(out_dir, tmp_name)
+            output.checkpoint()
         if cut_sequences:
             logger.info(f"Long-RewardBench RM: {cut_sequences} sequences were parity-cut (spec §6)")
-        if self.is_main_process:
-            os.makedirs(out_dir, exist_ok=True)
-            handler.write_to_json(out_dir, out_name)
-            if osp.exists(osp.join(out_dir, tmp_name)):
-                os.remove(osp.join(out_dir, tmp_name))
-        return [result["prediction"] for result in handler.results_dict.values()]
+        return output.finish()
