@@ -22,6 +22,7 @@ pytest.importorskip("opencompass")
 
 from harness_opencompass.test_opencompass_e2e import (
     CONFIG,
+    JUDGE,
     RM_CONFIG,
     RUN_TIMEOUT_S,
     OCRun,
@@ -29,7 +30,6 @@ from harness_opencompass.test_opencompass_e2e import (
     environment,
     executable,
     invoke_opencompass,
-    judge_policy,
     run_opencompass,
     write_config,
 )
@@ -69,7 +69,7 @@ def tiny_tokenizer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def judge_run(workdir: Path, tokenizer: Path, workers: int, fault: Any = None, reuse: bool = False) -> tuple:
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge", fault=fault)
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge", fault=fault)
     with judge as base_url:
         if not reuse:
             write_config(workdir, ONE_DATASET.format(base_url=base_url, tiny=tokenizer))
@@ -242,7 +242,7 @@ def test_slurm_runner_with_two_parts_is_identical(
     (bin_dir / "srun").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     monkeypatch.setenv("SRUN_LOG", str(tmp_path / "srun.log"))
-    judge = ScriptedJudge(judge_policy, model_name="scripted-judge")
+    judge = ScriptedJudge(JUDGE, model_name="scripted-judge")
     with judge as base_url:
         config = write_config(
             tmp_path, ONE_DATASET.format(base_url=base_url, tiny=tiny_tokenizer_dir) + SLURM_INFER
