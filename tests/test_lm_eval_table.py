@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 import statistics
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.report_runs import lm_eval_command
 
 from longrm_tasks.constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, TASK_FILES
 from longrm_tasks.scoring import METRIC_REDUCERS, standard_error_of_present
@@ -56,19 +55,11 @@ def test_only_our_marked_aggregations_change_lm_eval_stderr() -> None:
     assert lookup(metric=mean, bootstrap_iters=100) is mean_stderr  # lm-eval's own, untouched
 
 
-def _lm_eval() -> list[str]:
-    script = Path(sys.executable).with_name("lm_eval")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("lm_eval")
-    return [found] if found else [sys.executable, "-m", "lm_eval"]
-
-
 @pytest.mark.slow
 def test_printed_table_puts_avg_first_with_stderr_and_na_for_empty_subsets(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
     command = [
-        *_lm_eval(), "--model", "dummy", "--tasks", TASK, "--limit", str(LIMIT),
+        *lm_eval_command(), "--model", "dummy", "--tasks", TASK, "--limit", str(LIMIT),
         "--output_path", "out", "--log_samples",
     ]  # fmt: skip
     proc = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.report_runs import lm_eval_command
 
 from longrm_tasks.cli import main
 from longrm_tasks.results.lm_eval_runs import load_lm_eval
@@ -23,19 +22,20 @@ pytestmark = pytest.mark.slow
 TASK = "longrewardbench_sample_rm"
 
 
-def _lm_eval() -> list[str]:
-    script = Path(sys.executable).with_name("lm_eval")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("lm_eval")
-    return [found] if found else [sys.executable, "-m", "lm_eval"]
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("rm_run")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    command = [*_lm_eval(), "--model", "dummy", "--tasks", TASK, "--output_path", "out", "--log_samples"]
+    command = [
+        *lm_eval_command(),
+        "--model",
+        "dummy",
+        "--tasks",
+        TASK,
+        "--output_path",
+        "out",
+        "--log_samples",
+    ]
     proc = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
     return workdir / "out"
