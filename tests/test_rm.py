@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
+from support.subprocesses import offline_env  # noqa: E402
 from support.tiny_models import build_reward_model, build_tokenizer  # noqa: E402
 
 from longrm_tasks.data import load_sample  # noqa: E402
@@ -56,6 +56,7 @@ def test_shared_prefix_rewards_equal_plain_path(reward_model, items):
         assert a == pytest.approx(b, rel=1e-4, abs=1e-6), item.uid
     assert shared.stats.plain_fallbacks == 0
     assert shared.stats.prefix_tokens_shared > 0
+    assert shared.stats.block_passes > 0  # the responses ran together, one forward per sample
     # Each shared prefix is run once: far fewer tokens than the plain path.
     assert shared.stats.tokens_processed < 0.7 * plain.stats.tokens_processed
 
@@ -71,29 +72,98 @@ def test_plain_path_is_spec_section_5(reward_model, items):
     assert RewardScorer(model, prefix_sharing=False).score(sequences) == pytest.approx(expected, rel=1e-5)
 
 
-class _ShapeRecorder(torch.nn.Module):
-    """Wraps a model and records the shape of every forward pass."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model, self.config, self.shapes = model, model.config, []
-
-    def forward(self, input_ids, **kwargs):
-        self.shapes.append(tuple(input_ids.shape))
-        return self.model(input_ids=input_ids, **kwargs)
+def _record_shapes(model) -> list[tuple[int, ...]]:
+    shapes: list[tuple[int, ...]] = []
+    model.register_forward_pre_hook(
+        lambda _module, _args, kwargs: shapes.append(tuple(kwargs["input_ids"].shape)), with_kwargs=True
+    )
+    return shapes
 
 
-def test_no_padding_one_sequence_per_forward(reward_model, items):
-    _, tokenizer, model = reward_model
-    recorder = _ShapeRecorder(model)
-    scorer = RewardScorer(recorder)
-    scorer._cache_argument = lambda: RewardScorer(model)._cache_argument()
+def test_no_padding_one_sample_per_forward(reward_model, items):
+    path, tokenizer, _ = reward_model
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32).eval()
+    scorer, one_at_a_time = RewardScorer(model), RewardScorer(model, response_block=False)
     item = next(i for i in items if len(i.slots) == 4)
     sequences, _ = response_sequences(tokenizer, item.prompt_template, item.slots)
     prefix = shared_prefix_length(sequences)
+    scorer.score(sequences)  # the first call checks the block once, on a tiny input
+    shapes = _record_shapes(model)
     scorer.score(sequences)
-    # One prefix pass, then one pass per response with only its own tokens; never a padded batch.
-    assert recorder.shapes == [(1, prefix)] + [(1, len(ids) - prefix) for ids in sequences]
+    # One prefix pass, then the four responses' own tokens in one pass; never a padded batch.
+    assert shapes == [(1, prefix), (1, sum(len(ids) - prefix for ids in sequences))]
+    shapes.clear()
+    one_at_a_time.score(sequences)
+    assert shapes == [(1, prefix)] + [(1, len(ids) - prefix) for ids in sequences]
+
+
+def test_block_mask_by_hand():
+    from longrm_tasks.rm.response_block import block_inputs
+
+    ids, mask, positions, last = block_inputs([[7, 8], [9]], 2, torch.float32, "cpu")
+    x = torch.finfo(torch.float32).min
+    # Rows: queries 7, 8, 9; columns: the two cached prefix positions, then 7, 8, 9.
+    expected = [
+        [0, 0, 0, x, x],
+        [0, 0, 0, 0, x],
+        [0, 0, x, x, 0],
+    ]
+    assert ids.tolist() == [[7, 8, 9]]
+    assert mask.shape == (1, 1, 3, 5) and mask[0, 0].tolist() == expected
+    assert positions.tolist() == [[2, 3, 2]]  # each response continues right after the context
+    assert last == [1, 2]
+
+
+def test_response_groups_keep_the_mask_bounded():
+    from longrm_tasks.rm.response_block import response_groups
+
+    assert response_groups([300] * 4, 4096) == [[0, 1, 2, 3]]
+    # 10 + 10 tokens after 80: 20 x 100 = 2,000 entries; a third response would make 30 x 110 = 3,300.
+    assert response_groups([10, 10, 10, 10], 80, limit=3_000) == [[0, 1], [2, 3]]
+    assert response_groups([50, 5], 80, limit=1_000) == [[0], [1]]  # one response alone always runs
+    assert response_groups([], 80) == []
+
+
+def test_block_only_where_the_model_honours_the_mask(reward_model):
+    from longrm_tasks.rm.response_block import supports_block
+
+    path, _, model = reward_model
+    assert supports_block(model)
+    windowed = transformers.AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+    windowed.config.get_text_config().layer_types = ["sliding_attention", "full_attention"]
+    assert not supports_block(windowed)  # the custom mask would override the window
+    windowed.config.get_text_config().layer_types = None
+    windowed.config.get_text_config().sliding_window = 64
+    windowed.config.get_text_config().use_sliding_window = True
+    assert not supports_block(windowed)
+    flash = transformers.AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+    flash.config._attn_implementation = "flash_attention_2"
+    assert not supports_block(flash)
+
+
+class _IgnoresPositions(torch.nn.Module):
+    """A classifier that computes positions from the cache length, whatever it is given (as models
+    with positions of their own making do): in a block, the second response sits at the wrong place."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.inner, self.config, self.score = model, model.config, model.score
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, **kwargs):
+        return self.inner(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
+
+
+def test_a_model_failing_the_block_check_scores_one_response_at_a_time(reward_model, items):
+    _, tokenizer, model = reward_model
+    scorer = RewardScorer(_IgnoresPositions(model))
+    scorer._cache_argument = lambda: RewardScorer(model)._cache_argument()
+    item = next(i for i in items if len(i.slots) == 4)
+    sequences, _ = response_sequences(tokenizer, item.prompt_template, item.slots)
+    rewards = scorer.score(sequences)
+    assert scorer._block_checked is False and scorer.stats.block_passes == 0
+    assert rewards == pytest.approx(
+        RewardScorer(model, prefix_sharing=False).score(sequences), rel=1e-4, abs=1e-6
+    )
 
 
 def test_shared_prefix_length_leaves_every_sequence_a_token():
@@ -145,7 +215,7 @@ def test_reward_ranking_and_ties(rewards, order, prediction, score):
 
 
 def _run_lm_eval(model_dir: Path, out: Path, batch_size: int, tasks: str = "longrewardbench_sample_rm"):
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = offline_env()
     command = [
         sys.executable, "-m", "lm_eval", "--model", "longrm-rm",
         "--model_args", f"pretrained={model_dir}", "--tasks", tasks,
@@ -209,7 +279,7 @@ def test_lm_eval_cli_with_rm_backend_matches_independent_scoring(tmp_path):
 @pytest.mark.slow
 def test_rm_backend_refuses_generative_tasks(tmp_path):
     model_dir = build_reward_model(tmp_path / "rm", "qwen2")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = offline_env()
     command = [
         sys.executable, "-m", "lm_eval", "--model", "longrm-rm", "--model_args", f"pretrained={model_dir}",
         "--tasks", "longrewardbench_pairwise_sample", "--limit", "1",

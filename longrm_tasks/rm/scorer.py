@@ -1,10 +1,12 @@
 """Rewards of a sequence classifier, with the shared context encoded once.
 
 All N responses of a sample share the chat-templated context. The prefix-shared path runs the
-model over that prefix once, keeps its key/value cache, and runs each response's own tokens on
-top of it (cropping the cache back after each), so a 128k-token context costs one pass instead of
-N. The plain path scores each full sequence alone, exactly as the official evaluator does. Neither
-path pads: every forward pass holds one sequence, so results do not depend on batch size.
+model over that prefix once, keeps its key/value cache, and runs the responses' own tokens on
+top of it (all in one forward with a block mask where the model allows it, see
+``response_block``; else one at a time, cropping the cache back after each), so a 128k-token
+context costs one pass instead of N. The plain path scores each full sequence alone, exactly as
+the official evaluator does. Neither path pads: every forward pass holds one sample, so results do
+not depend on batch size.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .response_block import agree, response_groups, score_block, supports_block
 from .sequences import shared_prefix_length
 
 
@@ -24,14 +27,17 @@ class ScoreStats:
     tokens_processed: int = 0
     prefix_tokens_shared: int = 0
     plain_fallbacks: int = 0
+    block_passes: int = 0
 
 
 class RewardScorer:
     """Scores token sequences with a ``*ForSequenceClassification`` model (first logit = reward)."""
 
-    def __init__(self, model: Any, *, prefix_sharing: bool = True) -> None:
+    def __init__(self, model: Any, *, prefix_sharing: bool = True, response_block: bool = True) -> None:
         self.model = model
         self.prefix_sharing = prefix_sharing
+        self.response_block = response_block
+        self._block_checked: bool | None = None
         self.stats = ScoreStats()
         config = getattr(model, "config", None)
         self.pad_token_id = getattr(config, "pad_token_id", None)
@@ -85,32 +91,87 @@ class RewardScorer:
         parameters = inspect.signature(self.model.forward).parameters
         return "cache" if "cache" in parameters else "past_key_values"
 
+    def _block_ready(self, sequences: Sequence[Sequence[int]], cache_argument: str) -> bool:
+        """Whether responses may share one forward (checked once per scorer, on a tiny input)."""
+        if self._block_checked is None:
+            self._block_checked = supports_block(self.model) and self._block_agrees(sequences, cache_argument)
+        return self._block_checked
+
+    def _block_agrees(self, sequences: Sequence[Sequence[int]], cache_argument: str) -> bool:
+        """One block pass and one-at-a-time passes over a 16-token prefix give the same rewards."""
+        tokens = [token for token in sequences[0] if token != self.pad_token_id][:24]
+        if len(tokens) < 24:
+            return False
+        prefix, suffixes = tokens[:16], [tokens[16:20], tokens[8:11]]
+        try:
+            cache = self._prefix_cache(prefix)
+            one_at_a_time = self._one_at_a_time(suffixes, len(prefix), cache, cache_argument)
+            block = score_block(self.model, suffixes, len(prefix), cache, cache_argument)
+        except (TypeError, ValueError, NotImplementedError, AttributeError, RuntimeError):
+            return False
+        return agree(block, one_at_a_time, next(self.model.parameters()).dtype)
+
+    def _prefix_cache(self, prefix: Sequence[int]) -> Any:
+        output = self.model(input_ids=self._tensor(prefix), use_cache=True)
+        cache = getattr(output, "cache", None) or getattr(output, "past_key_values", None)
+        if cache is None:
+            raise NotImplementedError("model returned no cache")
+        return cache
+
+    def _one_at_a_time(
+        self, suffixes: Sequence[Sequence[int]], prefix_length: int, cache: Any, cache_argument: str
+    ) -> list[float]:
+        """Each response's own tokens on top of the cached prefix, cropping back after each."""
+        rewards = []
+        for suffix in suffixes:
+            step_cache = cache if croppable(cache) else copy.deepcopy(cache)
+            mask = torch_ones(prefix_length + len(suffix), self.device)
+            output = self.model(
+                input_ids=self._tensor(suffix),
+                attention_mask=mask,
+                use_cache=True,
+                **{cache_argument: step_cache},
+            )
+            rewards.append(float(output.logits[0, 0].float()))
+            if step_cache is cache:
+                crop_cache(cache, prefix_length)
+        return rewards
+
     def _score_shared(self, sequences: Sequence[Sequence[int]], prefix_length: int) -> list[float]:
         import torch
 
         cache_argument = self._cache_argument()
-        rewards = []
+        suffixes = [ids[prefix_length:] for ids in sequences]
         with torch.inference_mode():
-            prefix = self._tensor(sequences[0][:prefix_length])
-            output = self.model(input_ids=prefix, use_cache=True)
-            cache = getattr(output, "past_key_values", None) or getattr(output, "cache", None)
-            if cache is None:
-                raise NotImplementedError("model returned no cache")
-            self.stats.tokens_processed += prefix_length
+            block = self.response_block and self._block_ready(sequences, cache_argument)
+            cache = self._prefix_cache(sequences[0][:prefix_length])
+            block = block and croppable(cache)
+            self.stats.tokens_processed += prefix_length + sum(len(suffix) for suffix in suffixes)
             self.stats.prefix_tokens_shared += prefix_length * (len(sequences) - 1)
-            croppable = hasattr(cache, "crop") and hasattr(cache, "get_seq_length")
-            for ids in sequences:
-                step_cache = cache if croppable else copy.deepcopy(cache)
-                suffix = self._tensor(ids[prefix_length:])
-                mask = torch.ones((1, len(ids)), dtype=torch.long, device=self.device)
-                output = self.model(
-                    input_ids=suffix, attention_mask=mask, use_cache=True, **{cache_argument: step_cache}
-                )
-                rewards.append(float(output.logits[0, 0].float()))
-                self.stats.tokens_processed += len(ids) - prefix_length
-                if croppable:
+            lengths = [len(suffix) for suffix in suffixes]
+            groups = response_groups(lengths, prefix_length) if block else [[i] for i in range(len(suffixes))]
+            rewards: list[float] = []
+            for group in groups:
+                members = [suffixes[index] for index in group]
+                if len(group) == 1:
+                    rewards += self._one_at_a_time(members, prefix_length, cache, cache_argument)
+                else:
+                    rewards += score_block(self.model, members, prefix_length, cache, cache_argument)
+                    self.stats.block_passes += 1
                     crop_cache(cache, prefix_length)
         return rewards
+
+
+def croppable(cache: Any) -> bool:
+    """A cache that can be cut back to the prefix (else each response runs on a copy)."""
+    return hasattr(cache, "crop") and hasattr(cache, "get_seq_length")
+
+
+def torch_ones(length: int, device: Any) -> Any:
+    """A 2D all-ones attention mask (one unpadded sequence of ``length`` positions)."""
+    import torch
+
+    return torch.ones((1, length), dtype=torch.long, device=device)
 
 
 def crop_cache(cache: Any, length: int) -> None:
