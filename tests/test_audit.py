@@ -10,7 +10,6 @@ implementation; the audit's orders and metrics are written out below from their 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,19 +17,18 @@ from typing import Any
 
 import pytest
 from support.scripted_judge import ScriptedJudge, extract_slots
-from test_lm_eval_e2e import (
+from support.spec_reference import (
     SAMPLE_DIR,
-    Expected,
     Row,
-    expected_metrics,
     expected_system,
     expected_user,
-    lm_eval_command,
     load_rows,
     make_reply,
     parse,
     score,
 )
+from support.subprocesses import lm_eval_command, offline_env
+from test_lm_eval_e2e import Expected, expected_metrics
 
 from longrm_tasks.audit import (
     AuditSample,
@@ -263,15 +261,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
         "cache_dir": str(workdir / "cache"),
     }
     server = ScriptedJudge(judge, model_name="scripted-judge")
-    env = {key: value for key, value in os.environ.items() if key != "LONGRM_TASKS_DISABLE_HOOK"}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        OPENAI_API_KEY="x",
-        NO_PROXY="127.0.0.1",
-        no_proxy="127.0.0.1",
-    )
-    env["LONGRM_NO_PROGRESS"] = "1"
+    env = offline_env(LONGRM_NO_PROGRESS="1")
     tasks = [AUDIT, NOCONTEXT, MAIN]
     with server as base_url:
         command = [

@@ -5,12 +5,12 @@ from __future__ import annotations
 import glob
 import importlib.util
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from support.subprocesses import offline_env
 
 from longrm_tasks.__main__ import DEMO_GGUF, demo_model_dir
 
@@ -30,7 +30,7 @@ def test_hf_backend_runs_the_sample_with_smollm2(tmp_path: Path) -> None:
         "--tasks", "longrewardbench_sample", "--apply_chat_template", "--limit", "3",
         "--gen_kwargs", "max_gen_toks=24", "--output_path", str(tmp_path / "out"), "--log_samples",
     ]  # fmt: skip
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = offline_env()
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-4000:]
     results = json.loads(Path(glob.glob(f"{tmp_path}/out/*/results_*.json")[0]).read_text())

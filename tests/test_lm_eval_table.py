@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
 import subprocess
 from pathlib import Path
 
 import pytest
-from support.report_runs import lm_eval_command
+from support.subprocesses import lm_eval_command, offline_env
 
 from longrm_tasks.constants import BEST_OF_N_SIZES, LENGTH_BUCKETS, TASK_FILES
 from longrm_tasks.scoring import METRIC_REDUCERS, standard_error_of_present
@@ -57,7 +56,7 @@ def test_only_our_marked_aggregations_change_lm_eval_stderr() -> None:
 
 @pytest.mark.slow
 def test_printed_table_puts_avg_first_with_stderr_and_na_for_empty_subsets(tmp_path: Path) -> None:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = offline_env()
     command = [
         *lm_eval_command(), "--model", "dummy", "--tasks", TASK, "--limit", str(LIMIT),
         "--output_path", "out", "--log_samples",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import yaml
 from support.scripted_judge import ScriptedJudge
+from support.subprocesses import offline_env
 
 from longrm_tasks import task_yaml_dir
 from longrm_tasks.data import SAMPLE_DIR, load_local, load_sample
@@ -55,7 +56,7 @@ def lm_eval_command(base_url: str, out: Path, *extra: str, chat: bool = True) ->
 
 
 def run(command: list[str], cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OPENAI_API_KEY": "x"}
+    env = offline_env()
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 
 
@@ -92,7 +93,7 @@ def test_interrupted_run_resumes_from_use_cache(tmp_path, baseline):
     cache.parent.mkdir()
     judge = ScriptedJudge(shortest_first, fault=lambda n: "hang" if n > answered_before_kill else None)
     url = judge.start()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OPENAI_API_KEY": "x"}
+    env = offline_env()
     command = lm_eval_command(url, tmp_path / "first", "--use_cache", str(cache))
     process = subprocess.Popen(
         command,

@@ -8,12 +8,11 @@ somewhere and the scores are not trivial.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from support.report_runs import lm_eval_command
+from support.subprocesses import lm_eval_command, offline_env
 
 from longrm_tasks.cli import main
 from longrm_tasks.results.lm_eval_runs import load_lm_eval
@@ -25,7 +24,7 @@ TASK = "longrewardbench_sample_rm"
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("rm_run")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+    env = offline_env()
     command = [
         *lm_eval_command(),
         "--model",

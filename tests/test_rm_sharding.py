@@ -12,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.subprocesses import offline_env
 
 from longrm_tasks.rm.placement import PlacementError, parse_max_memory, place_model
 from longrm_tasks.rm.sharding import ProcessGroup, assign_shards, process_group, sample_cost
@@ -137,7 +138,7 @@ def test_processes_with_different_samples_stop_with_one_line(tmp_path: Path):
 def _lm_eval_rm(
     model_dir: Path, out: Path, launcher: list[str]
 ) -> tuple[subprocess.CompletedProcess[str], dict]:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    env = offline_env(OMP_NUM_THREADS="1")
     command = [
         *launcher, "-m", "lm_eval", "--model", "longrm-rm", "--model_args", f"pretrained={model_dir}",
         "--tasks", "longrewardbench_sample_rm", "--output_path", str(out), "--log_samples",

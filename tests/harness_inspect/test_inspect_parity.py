@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("inspect_ai")
 pytest.importorskip("tenacity")  # lm-eval's API backends
 
-from support import oc_reference as ref
+from support import spec_reference as ref
 from support.inspect_runs import run_cli
 from support.report_runs import run_lm_eval
 from support.scripted_judge import ScriptedJudge

@@ -1,7 +1,7 @@
 """The Long-RewardBench Inspect tasks, end to end against scripted judges on 127.0.0.1 (offline).
 
 Expectations are independent of the package: rows, presentation orders and prompts come from the raw
-sample files and the spec (``support.oc_reference``), the judge's reply for each row is fixed by a
+sample files and the spec (``support.spec_reference``), the judge's reply for each row is fixed by a
 round-robin of policies, and every figure is computed from the spec (§4 parsing, §7 scoring). The judge
 only knows a row through the responses it is shown, so a wrong order, prompt, parser or reducer in the
 package shows up as a mismatch. Prompt texts per chat template are written out in
@@ -21,7 +21,7 @@ import pytest
 
 pytest.importorskip("inspect_ai")
 
-from support import oc_reference as ref
+from support import spec_reference as ref
 from support.chat_templates import expected_messages, expected_prompt, save_with_templates
 from support.inspect_runs import CLI_TIMEOUT_S, MODEL, cli_environment, executable, figures, run_cli, run_task
 from support.scripted_judge import ScriptedJudge

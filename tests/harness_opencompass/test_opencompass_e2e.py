@@ -9,14 +9,13 @@
   ``EXTRAS=opencompass,inspect bash scripts/opencompass_venv.sh``, as CI builds this venv).
 
 OpenCompass exits 0 even when a task fails, so every test reads the result files and checks that no
-summary cell is ``-``. Expected values come from ``oc_reference`` (spec-derived, package-free).
+summary cell is ``-``. Expected values come from ``spec_reference`` (spec-derived, package-free).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -30,8 +29,9 @@ import pytest
 
 pytest.importorskip("opencompass")
 
-from support import oc_reference as ref
+from support import spec_reference as ref
 from support.scripted_judge import ScriptedJudge
+from support.subprocesses import executable, offline_env
 from support.tiny_models import build_tiny_llama
 
 pytestmark = pytest.mark.slow
@@ -49,24 +49,8 @@ FORMATS = {
 }
 
 
-def executable(name: str) -> str:
-    script = Path(sys.executable).with_name(name)
-    return str(script) if script.exists() else shutil.which(name) or name
-
-
 def environment() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LONGRM_")}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        OPENAI_API_KEY="dummy-key",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        TOKENIZERS_PARALLELISM="false",
-        OMP_NUM_THREADS="1",  # two workers on two cores; more threads only contend
-    )
-    return env
+    return offline_env(("LONGRM_",), OMP_NUM_THREADS="1")  # two workers on two cores; more threads contend
 
 
 @dataclass

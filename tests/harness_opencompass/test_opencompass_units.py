@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("opencompass")
 
-from support import oc_reference as ref
+from support import spec_reference as ref
 from support.tiny_models import build_tiny_llama, save_sample_tokenizer
 
 from longrm_tasks.adapters.opencompass.datasets import LongRewardBenchDataset, LongRewardBenchRMDataset

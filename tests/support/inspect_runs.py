@@ -13,9 +13,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from inspect_ai.model import get_model
 
 from support.entry_points import ROOT, write_dist_info
 from support.scripted_judge import Fault, ScriptedJudge
+from support.subprocesses import executable, offline_env
 
 MODEL = "openai-api/scripted/scripted-judge"
 PROBE_DIST = "longrm-tasks-inspect-probe"
@@ -65,28 +64,11 @@ def figures(log: EvalLog) -> dict[str, float]:
     return {key: metric.value for key, metric in score.metrics.items()}
 
 
-def executable(name: str) -> str:
-    """A console script of the running interpreter's environment (else from ``PATH``)."""
-    script = Path(sys.executable).with_name(name)
-    return str(script) if script.exists() else shutil.which(name) or name
-
-
 def cli_environment(site: Path, **extra: str) -> dict[str, str]:
     """Environment for an ``inspect`` subprocess that finds the tasks through the entry point."""
     write_dist_info(site, PROBE_DIST)
     path = os.pathsep.join(filter(None, [str(ROOT), str(site), os.environ.get("PYTHONPATH", "")]))
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("LONGRM_", "INSPECT_"))}
-    env.update(
-        PYTHONPATH=path,
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        TOKENIZERS_PARALLELISM="false",
-        **extra,
-    )
-    return env
+    return offline_env(("LONGRM_", "INSPECT_"), PYTHONPATH=path, **extra)
 
 
 def run_cli(

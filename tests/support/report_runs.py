@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,7 @@ from longrm_tasks.items import judge_items
 from longrm_tasks.prompts import PROMPT_SET_ID
 from longrm_tasks.results.records import Run, record_from_response
 from support.scripted_judge import ScriptedJudge, extract_slots
+from support.subprocesses import lm_eval_command, offline_env
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "longrm_tasks" / "data" / "sample"
 TASK_FILES = ("LongQA", "Summ", "Safety", "ICL", "Cite", "Code", "Math")
@@ -87,14 +85,6 @@ def length_judge(
     return policy
 
 
-def lm_eval_command() -> list[str]:
-    script = Path(sys.executable).with_name("lm_eval")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("lm_eval")
-    return [found] if found else [sys.executable, "-m", "lm_eval"]
-
-
 def run_lm_eval(
     output_path: Path,
     policy: Callable[[list[str], list[dict[str, Any]]], str] | ScriptedJudge,
@@ -107,14 +97,7 @@ def run_lm_eval(
     """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs. Pass a
     :class:`ScriptedJudge` as ``policy`` to read its requests afterwards; ``extra_model_args`` are
     appended to ``--model_args`` (e.g. ``tokenizer=DIR``)."""
-    env = {key: value for key, value in os.environ.items() if key != "LONGRM_TASKS_DISABLE_HOOK"}
-    env.update(
-        HF_HUB_OFFLINE="1",
-        HF_DATASETS_OFFLINE="1",
-        OPENAI_API_KEY="dummy-key",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    env = offline_env()
     output_path.mkdir(parents=True, exist_ok=True)
     judge = policy if isinstance(policy, ScriptedJudge) else ScriptedJudge(policy, model_name=model)
     with judge as base_url:

@@ -1,4 +1,5 @@
-"""Independent expectations for the OpenCompass tests, derived from the raw sample files and the spec.
+"""Independent expectations for the harness tests (lm-eval, OpenCompass, Inspect), derived from the
+raw sample files and the spec: one reference, so every harness is held to the same truth.
 
 Nothing here imports the package: the presentation order (spec §2) is re-derived with ``random``,
 the judge prompts are written out from spec §3, parsing and scoring follow spec §4 and §7.
@@ -76,6 +77,10 @@ class Row:
     @property
     def uid(self) -> str:
         return f"{self.task_file}-{self.index}"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.task_file, self.index)
 
     @property
     def presented(self) -> tuple[str, ...]:
@@ -171,12 +176,19 @@ def make_reply(policy: str, tasktype: str, slot_gold: Sequence[int]) -> str:
     letters = [chr(65 + p) for p in range(n)]
     best_first = [letters[slot_gold.index(r)] for r in range(n)]
     if tasktype == "PairWise":
-        verdict = {"perfect": best_first[0], "first": "A", "last": "B", "reverse": best_first[-1]}.get(policy)
+        verdict = {
+            "perfect": best_first[0],
+            "first": "A",
+            "last": "B",
+            "reverse": best_first[-1],
+        }.get(policy)
         if verdict is not None:
             return f"Assistant {verdict} is more faithful to the document.\n\nFinal verdict: [[{verdict}]]"
         if policy == "garbage":
-            return "Both answers have merits; I cannot decide between Assistant A and B."
-        return "At first sight [[B]] looks better, but after checking the context: [[A]]"  # late_a
+            return "Both answers have merits and flaws; I cannot decide between Assistant A and B."
+        if policy == "late_a":  # [[A]] is checked first even though [[B]] comes earlier
+            return "At first sight [[B]] looks better, but after checking the context: [[A]]"
+        raise ValueError(policy)
     ranking = {
         "perfect": best_first,
         "first": letters,
@@ -184,12 +196,16 @@ def make_reply(policy: str, tasktype: str, slot_gold: Sequence[int]) -> str:
         "partial": letters[: n - 1],
     }.get(policy)
     if ranking is not None:
-        return "[Analysis]\nCompared the answers.\n[Ranking]\n[[" + ">".join(ranking) + "]]"
+        return "[Analysis]\nCompared the answers with the context.\n[Ranking]\n[[" + ">".join(ranking) + "]]"
     if policy == "verbose":
-        return "[Analysis]\nChecked.\n[Ranking]\n[[" + " > ".join(f"Assistant {x}" for x in best_first) + "]]"
+        body = " > ".join(f"Assistant {x}" for x in best_first)
+        return f"[Analysis]\nChecked each answer.\n[Ranking]\n[[{body}]]"
     if policy == "garbage":
-        return "[Analysis]\nAll similar.\n[Ranking]\nI cannot rank them."
-    return "[Analysis]\nquality >>>>>>>>>> length\n[Ranking]\n[[" + ">".join(best_first) + "]]"  # arrows
+        return "[Analysis]\nThe answers are all similar.\n[Ranking]\nI cannot rank them."
+    if policy == "arrows":  # exactly 10 '>' in all (> 9): unparsed even with a valid ranking
+        noise = ">" * (10 - (n - 1))
+        return f"[Analysis]\nquality {noise} length\n[Ranking]\n[[" + ">".join(best_first) + "]]"
+    raise ValueError(policy)
 
 
 def mean(values: Iterable[float]) -> float | None:
