@@ -122,10 +122,12 @@ class RewardScorer:
         self, suffixes: Sequence[Sequence[int]], prefix_length: int, cache: Any, cache_argument: str
     ) -> list[float]:
         """Each response's own tokens on top of the cached prefix, cropping back after each."""
+        import torch
+
         rewards = []
         for suffix in suffixes:
             step_cache = cache if croppable(cache) else copy.deepcopy(cache)
-            mask = torch_ones(prefix_length + len(suffix), self.device)
+            mask = torch.ones((1, prefix_length + len(suffix)), dtype=torch.long, device=self.device)
             output = self.model(
                 input_ids=self._tensor(suffix),
                 attention_mask=mask,
@@ -165,13 +167,6 @@ class RewardScorer:
 def croppable(cache: Any) -> bool:
     """A cache that can be cut back to the prefix (else each response runs on a copy)."""
     return hasattr(cache, "crop") and hasattr(cache, "get_seq_length")
-
-
-def torch_ones(length: int, device: Any) -> Any:
-    """A 2D all-ones attention mask (one unpadded sequence of ``length`` positions)."""
-    import torch
-
-    return torch.ones((1, length), dtype=torch.long, device=device)
 
 
 def crop_cache(cache: Any, length: int) -> None:
