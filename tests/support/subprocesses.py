@@ -33,7 +33,7 @@ def executable(name: str) -> str:
 def lm_eval_command() -> list[str]:
     """``lm_eval`` of the running environment (``python -m lm_eval`` where no script is installed)."""
     script = executable("lm_eval")
-    return [script] if Path(script).exists() else [sys.executable, "-m", "lm_eval"]
+    return [sys.executable, "-m", "lm_eval"] if script == "lm_eval" else [script]
 
 
 def offline_env(drop: tuple[str, ...] = ("LONGRM_TASKS_DISABLE_HOOK",), **extra: str) -> dict[str, str]:
