@@ -5,13 +5,14 @@ matrix products and masked attention run well below the context pass's efficienc
 tokens that overhead is most of what prefix sharing leaves. Concatenated into one sequence, with a
 mask that lets each response see the whole context and its own earlier tokens (never another
 response's) and positions that restart at the context's end for each, one pass computes exactly
-what N separate passes compute. The reward of each response is read from the score head at its
-last token, captured with a forward hook, so the model's own forward runs unchanged.
+what N separate passes compute. A classifier's reward is read from its score head at each response's
+last token, captured with a forward hook, so the model's own forward runs unchanged; a causal LM's
+next-token logits at every response position come out of the forward directly (``implicit``).
 
-Only for models where that equivalence is known to hold: a per-token linear score head, SDPA or
-eager attention (flash kernels take no custom mask), explicit position ids, and full attention in
-every layer (a sliding window would be overridden by the mask). The block is also checked once
-per model against one-at-a-time scoring on a tiny input before it is trusted.
+Only for models where that equivalence is known to hold: SDPA or eager attention (flash kernels take
+no custom mask), explicit position ids, and full attention in every layer (a sliding window would be
+overridden by the mask); for classifiers, a per-token linear score head. The block is also checked
+once per model against one-at-a-time scoring on a tiny input before it is trusted.
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from typing import Any
 MAX_MASK_ENTRIES = 1 << 25
 
 
-def agree(block: Sequence[float], one_at_a_time: Sequence[float], dtype: Any) -> bool:
-    """The self-check: equal to float32 rounding (1e-4 relative), or to half-precision rounding."""
+def agree(
+    block: Sequence[float], one_at_a_time: Sequence[float], dtype: Any, float32_relative: float = 1e-4
+) -> bool:
+    """The self-check: equal to float32 rounding (``float32_relative``), or to half-precision rounding."""
     import torch
 
-    relative, absolute = (1e-4, 1e-6) if dtype == torch.float32 else (3e-2, 1e-3)
+    relative, absolute = (float32_relative, 1e-6) if dtype == torch.float32 else (3e-2, 1e-3)
     return all(
         abs(a - b) <= max(relative * max(abs(a), abs(b)), absolute)
         for a, b in zip(block, one_at_a_time, strict=True)
@@ -43,12 +46,12 @@ def score_head(model: Any) -> Any | None:
     return head if isinstance(head, torch.nn.Linear) else None
 
 
-def supports_block(model: Any) -> bool:
+def honours_block_mask(model: Any) -> bool:
     """Whether the model's forward is known to honour a custom 4D mask and explicit positions."""
     import inspect
 
     config = getattr(model, "config", None)
-    if config is None or score_head(model) is None:
+    if config is None:
         return False
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     if getattr(config, "_attn_implementation", None) not in ("sdpa", "eager"):
@@ -61,16 +64,23 @@ def supports_block(model: Any) -> bool:
     return not getattr(text, "sliding_window", None) or getattr(text, "use_sliding_window", True) is False
 
 
+def supports_block(model: Any) -> bool:
+    """A classifier whose rewards a block pass can read: a per-token score head, and the mask honoured."""
+    return score_head(model) is not None and honours_block_mask(model)
+
+
 def response_groups(
-    lengths: Sequence[int], prefix_length: int, limit: int = MAX_MASK_ENTRIES
+    lengths: Sequence[int], prefix_length: int, limit: int = MAX_MASK_ENTRIES, max_tokens: int | None = None
 ) -> list[list[int]]:
-    """Consecutive response indices, as many per group as keep the group's mask under ``limit``."""
+    """Consecutive response indices, as many per group as keep the group's mask under ``limit`` (and its
+    tokens at or under ``max_tokens``, when the caller keeps an output as wide as a vocabulary per token)."""
     groups: list[list[int]] = []
     current: list[int] = []
     tokens = 0
     for index, length in enumerate(lengths):
         grown = tokens + length
-        if current and grown * (prefix_length + grown) > limit:
+        too_many = max_tokens is not None and grown > max_tokens
+        if current and (grown * (prefix_length + grown) > limit or too_many):
             groups.append(current)
             current, tokens, grown = [], 0, length
         current.append(index)
@@ -106,26 +116,42 @@ def block_inputs(suffixes: Sequence[Sequence[int]], prefix_length: int, dtype: A
     return ids, mask[None, None], position_ids, last_indices
 
 
+def run_block(
+    model: Any,
+    suffixes: Sequence[Sequence[int]],
+    prefix_length: int,
+    cache: Any,
+    cache_argument: str,
+    **extra: Any,
+) -> tuple[Any, list[int]]:
+    """One forward of ``suffixes`` on top of ``cache`` (which then holds their tokens too): the model's
+    output and the index of each suffix's last token in it."""
+    dtype = next(model.parameters()).dtype
+    device = next(model.parameters()).device
+    ids, mask, position_ids, last_indices = block_inputs(suffixes, prefix_length, dtype, device)
+    output = model(
+        input_ids=ids,
+        attention_mask=mask,
+        position_ids=position_ids,
+        use_cache=True,
+        **{cache_argument: cache},
+        **extra,
+    )
+    return output, last_indices
+
+
 def score_block(
     model: Any, suffixes: Sequence[Sequence[int]], prefix_length: int, cache: Any, cache_argument: str
 ) -> list[float]:
     """Rewards of ``suffixes`` in one forward on top of ``cache`` (which then holds their tokens too)."""
-    dtype = next(model.parameters()).dtype
-    device = next(model.parameters()).device
-    ids, mask, position_ids, last_indices = block_inputs(suffixes, prefix_length, dtype, device)
     captured: list[Any] = []
     hook = score_head(model).register_forward_hook(lambda _module, _inputs, output: captured.append(output))
     try:
-        model(
-            input_ids=ids,
-            attention_mask=mask,
-            position_ids=position_ids,
-            use_cache=True,
-            **{cache_argument: cache},
-        )
+        _, last_indices = run_block(model, suffixes, prefix_length, cache, cache_argument)
     finally:
         hook.remove()
     logits = captured[-1] if captured else None
-    if logits is None or logits.dim() != 3 or logits.shape[1] != ids.shape[1]:
+    total = sum(len(suffix) for suffix in suffixes)
+    if logits is None or logits.dim() != 3 or logits.shape[1] != total:
         raise NotImplementedError("the score head did not see every position")
     return [float(logits[0, index, 0].float()) for index in last_indices]

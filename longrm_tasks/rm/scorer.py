@@ -11,11 +11,11 @@ not depend on batch size.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .kv_cache import as_batch, cache_argument, cache_of, crop_cache, croppable, model_device, run_on_cache
 from .response_block import agree, response_groups, score_block, supports_block
 from .sequences import shared_prefix_length
 
@@ -44,12 +44,10 @@ class RewardScorer:
 
     @property
     def device(self) -> Any:
-        return next(self.model.parameters()).device
+        return model_device(self.model)
 
     def _tensor(self, ids: Sequence[int]) -> Any:
-        import torch
-
-        return torch.tensor([list(ids)], dtype=torch.long, device=self.device)
+        return as_batch(ids, self.device)
 
     def score_plain(self, sequences: Sequence[Sequence[int]]) -> list[float]:
         """Each sequence alone through the full model (the official path)."""
@@ -85,11 +83,7 @@ class RewardScorer:
             return self.score_plain(sequences)
 
     def _cache_argument(self) -> str:
-        """``cache`` in newer transformers, ``past_key_values`` before."""
-        import inspect
-
-        parameters = inspect.signature(self.model.forward).parameters
-        return "cache" if "cache" in parameters else "past_key_values"
+        return cache_argument(self.model)
 
     def _block_ready(self, sequences: Sequence[Sequence[int]], cache_argument: str) -> bool:
         """Whether responses may share one forward (checked once per scorer, on a tiny input)."""
@@ -112,32 +106,16 @@ class RewardScorer:
         return agree(block, one_at_a_time, next(self.model.parameters()).dtype)
 
     def _prefix_cache(self, prefix: Sequence[int]) -> Any:
-        output = self.model(input_ids=self._tensor(prefix), use_cache=True)
-        cache = getattr(output, "cache", None) or getattr(output, "past_key_values", None)
-        if cache is None:
-            raise NotImplementedError("model returned no cache")
-        return cache
+        return cache_of(self.model(input_ids=self._tensor(prefix), use_cache=True))
 
     def _one_at_a_time(
         self, suffixes: Sequence[Sequence[int]], prefix_length: int, cache: Any, cache_argument: str
     ) -> list[float]:
         """Each response's own tokens on top of the cached prefix, cropping back after each."""
-        import torch
-
-        rewards = []
-        for suffix in suffixes:
-            step_cache = cache if croppable(cache) else copy.deepcopy(cache)
-            mask = torch.ones((1, prefix_length + len(suffix)), dtype=torch.long, device=self.device)
-            output = self.model(
-                input_ids=self._tensor(suffix),
-                attention_mask=mask,
-                use_cache=True,
-                **{cache_argument: step_cache},
-            )
-            rewards.append(float(output.logits[0, 0].float()))
-            if step_cache is cache:
-                crop_cache(cache, prefix_length)
-        return rewards
+        return [
+            float(run_on_cache(self.model, suffix, prefix_length, cache, cache_argument).logits[0, 0].float())
+            for suffix in suffixes
+        ]
 
     def _score_shared(self, sequences: Sequence[Sequence[int]], prefix_length: int) -> list[float]:
         import torch
@@ -162,22 +140,3 @@ class RewardScorer:
                     self.stats.block_passes += 1
                     crop_cache(cache, prefix_length)
         return rewards
-
-
-def croppable(cache: Any) -> bool:
-    """A cache that can be cut back to the prefix (else each response runs on a copy)."""
-    return hasattr(cache, "crop") and hasattr(cache, "get_seq_length")
-
-
-def crop_cache(cache: Any, length: int) -> None:
-    """Drop cached positions past ``length`` (``crop`` takes a length, or, in newer transformers,
-    a negative count of tokens to remove)."""
-    extra = cache.get_seq_length() - length
-    if extra <= 0:
-        return
-    try:
-        cache.crop(-extra)
-    except ValueError:
-        cache.crop(length)
-    if cache.get_seq_length() != length:
-        raise ValueError(f"cache holds {cache.get_seq_length()} positions after cropping to {length}")
