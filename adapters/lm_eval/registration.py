@@ -27,7 +27,10 @@ TASKS_GROUP = "lm_eval.tasks"
 
 #: Model backends of this package: lm-eval name → lazy ``module:class`` target (the ``lm_eval.models``
 #: entry points in ``pyproject.toml`` declare exactly these).
-MODEL_BACKENDS = {"longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM"}
+MODEL_BACKENDS = {
+    "longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM",
+    "longrm-hf": "longrm_tasks.adapters.lm_eval.implicit_reward:PrefixSharedHFLM",
+}
 
 #: The ``lm_eval.tasks`` entry point: name → the package whose folder holds our task YAMLs.
 TASK_PLUGINS = {"longrewardbench": "longrm_tasks.task_yamls"}

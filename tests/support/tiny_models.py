@@ -4,7 +4,8 @@
   and chat template (in memory).
 - :func:`save_sample_tokenizer`: the same kind of tokenizer trained on the bundled sample's texts (plus
   single tokens for ``[[`` and ``]]``), saved to a folder.
-- :func:`build_reward_model`: a random ``*ForSequenceClassification`` (one label: the reward), saved.
+- :func:`build_reward_model`: a random ``*ForSequenceClassification`` (one label: the reward), or with
+  ``causal`` a random ``*ForCausalLM`` of the same shape (an implicit reward), saved.
 - :func:`build_tiny_llama`: a tiny ``LlamaForCausalLM`` whose weights are random except for a programmed
   path: attention and MLP outputs are zeroed (the last token's embedding alone decides the next token)
   and a bigram chain makes it answer every chat prompt with ``reply`` followed by EOS. A purely random
@@ -113,13 +114,17 @@ def build_reward_model(
     max_positions: int = 32_768,
     seed: int = 0,
     tokenizer: Any = None,
+    causal: bool = False,
 ) -> Path:
-    """Save a random ``*ForSequenceClassification`` (one label) with a tiny tokenizer to ``out_dir``."""
+    """Save a random ``*ForSequenceClassification`` (one label) with a tiny tokenizer to ``out_dir``;
+    with ``causal``, a random ``*ForCausalLM`` of the same shape (an implicit reward model)."""
     import torch
     from transformers import (
         LlamaConfig,
+        LlamaForCausalLM,
         LlamaForSequenceClassification,
         Qwen2Config,
+        Qwen2ForCausalLM,
         Qwen2ForSequenceClassification,
     )
 
@@ -138,8 +143,8 @@ def build_reward_model(
         "eos_token_id": tokenizer.eos_token_id,
     }
     classes = {
-        "llama": (LlamaConfig, LlamaForSequenceClassification),
-        "qwen2": (Qwen2Config, Qwen2ForSequenceClassification),
+        "llama": (LlamaConfig, LlamaForCausalLM if causal else LlamaForSequenceClassification),
+        "qwen2": (Qwen2Config, Qwen2ForCausalLM if causal else Qwen2ForSequenceClassification),
     }
     config_class, model_class = classes[architecture]
     torch.manual_seed(seed)
