@@ -11,6 +11,7 @@ import pytest
 from support.report_runs import STRONG, length_judge, run_lm_eval
 
 from longrm_tasks.cli import main
+from longrm_tasks.demo import balanced_halves
 from longrm_tasks.report.tables import TABLES
 from longrm_tasks.results.lm_eval_runs import load_lm_eval
 from longrm_tasks.results.records import ReportError
@@ -136,3 +137,61 @@ def test_submission_from_the_run_validates(run_dir: Path, tmp_path: Path) -> Non
         {k: v for k, v in run.aggregates().items() if k in document["aggregates"]}
     )
     assert main(["validate", str(path)]) == 0
+
+
+@pytest.fixture(scope="module")
+def parts_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same judge's run, split in two lm-eval runs by format (as the demo runs it, one per core)."""
+    parts = tmp_path_factory.mktemp("parts")
+    for task in ("longrewardbench_pairwise_sample", "longrewardbench_bon_sample"):
+        run_lm_eval(parts / task, length_judge(STRONG, salt="strong"), model="judge-x", task=task)
+    return parts
+
+
+def test_complementary_parts_are_one_run(parts_dir: Path, harness: dict[str, float]) -> None:
+    (run,) = load_lm_eval(parts_dir)
+    assert run.name == "judge-x" and len(run.samples) == 62
+    assert run.task == "longrewardbench_bon_sample+longrewardbench_pairwise_sample"
+    # Every aggregate equals what lm-eval reported for the whole sample in one run.
+    ours = run.aggregates()
+    for key, value in harness.items():
+        if isinstance(value, float):
+            assert ours[key] == pytest.approx(value, abs=1e-12), key
+    assert [part["task"] for part in run.provenance["parts"]] == run.task.split("+")
+    assert sorted(run.provenance["formats"]) == ["BestOfN", "PairWise"]
+    # Each part was checked against its own harness aggregates.
+    first, second = run.task.split("+")
+    assert {key.split("/")[0] for key in run.harness_aggregates} == {f"1:{first}", f"2:{second}"}
+
+
+def test_halves_of_one_task_are_one_run(harness: dict[str, float], tmp_path: Path) -> None:
+    halves = balanced_halves([len(str(i)) + i % 7 for i in range(62)])
+    assert sorted(halves[0] + halves[1]) == list(range(62)) and halves[0] and halves[1]
+    for number, half in enumerate(halves, start=1):
+        run_lm_eval(
+            tmp_path / f"half{number}",
+            length_judge(STRONG, salt="strong"),
+            model="judge-x",
+            extra_args=["--samples", json.dumps({TASK: half})],
+        )
+    (run,) = load_lm_eval(tmp_path)
+    assert run.name == "judge-x" and run.task == TASK and len(run.samples) == 62
+    ours = run.aggregates()
+    for key, value in harness.items():
+        if isinstance(value, float):
+            assert ours[key] == pytest.approx(value, abs=1e-12), key
+
+
+def test_overlapping_or_different_runs_stay_apart(parts_dir: Path, run_dir: Path, tmp_path: Path) -> None:
+    both = tmp_path / "both"
+    shutil.copytree(parts_dir / "longrewardbench_pairwise_sample", both / "part")
+    shutil.copytree(run_dir, both / "whole")  # the pairwise rows twice: not one run
+    names = sorted(run.name for run in load_lm_eval(both))
+    assert names == ["judge-x [longrewardbench_pairwise_sample]", "judge-x [longrewardbench_sample]"]
+    other = tmp_path / "other"
+    shutil.copytree(parts_dir, other)
+    (results,) = (other / "longrewardbench_bon_sample").rglob("results_*.json")
+    document = json.loads(results.read_text("utf-8"))
+    document["config"]["model_args"]["temperature_note"] = "another setting"
+    results.write_text(json.dumps(document), "utf-8")
+    assert len(load_lm_eval(other)) == 2  # another setting: two runs

@@ -126,6 +126,11 @@ def report_markdown(
             if checked
             else "no harness aggregates to check against"
         )
+        parts = run.provenance.get("parts") or []
+        if parts:  # complementary parts joined into one run (results.parts)
+            rows = " + ".join(str(part.get("rows")) for part in parts)
+            joined = status.replace("reported", "reported for them")
+            status = f"{len(parts)} parts joined ({rows} rows); {joined}"
         lines.append(f"- **{markdown_text(run.name)}**: {len(run.samples)} samples; {status}.")
         empty = empty_outputs(run)
         if empty:

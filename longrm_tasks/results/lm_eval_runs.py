@@ -8,6 +8,7 @@ from typing import Any
 
 from ..parsing import ranks_from_rewards
 from ..scoring import METRIC_REDUCERS
+from .parts import join_parts
 from .provenance import lm_eval_provenance, model_name
 from .records import (
     TOLERANCE,
@@ -109,7 +110,8 @@ def harness_aggregates(results: dict[str, Any], task: str) -> dict[str, float]:
 
 
 def load_lm_eval(path: str | Path, name: str | None = None) -> list[Run]:
-    """One :class:`Run` per Long-RewardBench task of every results file at or below ``path``."""
+    """One :class:`Run` per Long-RewardBench task of every results file at or below ``path``, parts that
+    complete each other joined (:mod:`.parts`)."""
     path = Path(path)
     files = result_files(path)
     if not files:
@@ -120,11 +122,8 @@ def load_lm_eval(path: str | Path, name: str | None = None) -> list[Run]:
             results = json.loads(results_path.read_text("utf-8"))
         except ValueError as error:
             raise ReportError(f"{results_path}: not valid JSON ({error})") from None
-        tasks = longrm_tasks_of(results)
-        for task in tasks:
+        for task in longrm_tasks_of(results):
             label = name or model_name(results)
-            if len(tasks) > 1:
-                label = f"{label} [{task}]"
             run = Run(
                 name=label,
                 samples=read_sample_log(samples_file(results_path, task), label),
@@ -142,4 +141,9 @@ def load_lm_eval(path: str | Path, name: str | None = None) -> list[Run]:
             runs.append(run)
     if not runs:
         raise ReportError(f"{path}: the results files hold no Long-RewardBench task")
+    runs = join_parts(runs)
+    apart = [any(o.name == r.name and o.task != r.task for o in runs) for r in runs]
+    for run, tagged in zip(runs, apart, strict=True):  # parts that stayed apart say which task they are
+        if tagged:
+            run.name = f"{run.name} [{run.task}]"
     return runs

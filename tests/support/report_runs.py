@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,10 +93,11 @@ def run_lm_eval(
     task: str = "longrewardbench_sample",
     timeout: int = 600,
     extra_model_args: str = "",
+    extra_args: Sequence[str] = (),
 ) -> Path:
     """Run the real ``lm_eval`` CLI against a scripted judge; return the folder of its outputs. Pass a
     :class:`ScriptedJudge` as ``policy`` to read its requests afterwards; ``extra_model_args`` are
-    appended to ``--model_args`` (e.g. ``tokenizer=DIR``)."""
+    appended to ``--model_args`` (e.g. ``tokenizer=DIR``), ``extra_args`` to the command line."""
     env = offline_env()
     output_path.mkdir(parents=True, exist_ok=True)
     judge = policy if isinstance(policy, ScriptedJudge) else ScriptedJudge(policy, model_name=model)
@@ -113,6 +114,7 @@ def run_lm_eval(
             "--apply_chat_template",
             "--output_path", str(output_path),
             "--log_samples",
+            *extra_args,
         ]  # fmt: skip
         proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0 or judge.errors:
