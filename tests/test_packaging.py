@@ -134,7 +134,10 @@ def test_wheel_install_registers_and_loads_tasks(installs: dict[str, tuple[Path,
     } <= set(facts["tasks"])
     # lm-eval's plugin entry points (upstream PRs #4013 / #4015) and Inspect's reach the installed metadata.
     assert facts["entry_points"] == {
-        "lm_eval.models": {"longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM"},
+        "lm_eval.models": {
+            "longrm-rm": "longrm_tasks.adapters.lm_eval.reward_model:RewardModelLM",
+            "longrm-hf": "longrm_tasks.adapters.lm_eval.implicit_reward:PrefixSharedHFLM",
+        },
         "lm_eval.tasks": {"longrewardbench": "longrm_tasks.task_yamls"},
         "inspect_ai": {"longrm_tasks": "longrm_tasks.adapters.inspect.tasks"},
     }

@@ -7,6 +7,7 @@ that code from the data ran.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -125,3 +126,32 @@ def test_scalar_rm_backend_parses_trust_strictly(evil_folder: tuple[Path, Path])
     with pytest.raises(OptionError, match="trust_remote_code"):
         RewardModelLM(pretrained=str(folder), trust_remote_code="nope", device="cpu")
     assert not marker.exists()
+
+
+def test_implicit_reward_backend_parses_trust_strictly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: E501
+    """lm-eval's own hf backend passes "no" on as a truthy string; longrm-hf parses it first. The folder
+    holds a loadable causal LM whose tokenizer names remote code, so only a true value reaches it."""
+    from support.tiny_models import build_reward_model
+
+    from longrm_tasks.adapters.lm_eval.implicit_reward import PrefixSharedHFLM
+
+    folder = build_reward_model(tmp_path / "evil-model", causal=True)
+    config_path = folder / "tokenizer_config.json"
+    config = json.loads(config_path.read_text("utf-8"))
+    config["auto_map"] = {"AutoTokenizer": ["evil_tokenization.EvilTokenizer"] * 2}
+    config_path.write_text(json.dumps(config), "utf-8")
+    (folder / "evil_tokenization.py").write_text(EVIL_MODULE, "utf-8")
+    marker = tmp_path / "marker"
+    monkeypatch.setenv("LONGRM_TEST_MARKER", str(marker))
+    monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "modules"))
+    for value in ("no", "0", "false", False):
+        with contextlib.suppress(OSError, ValueError):  # refusing the folder is fine; running its code is not
+            PrefixSharedHFLM(pretrained=str(folder), trust_remote_code=value, device="cpu")
+        assert not marker.exists(), value
+    with pytest.raises(OptionError, match="trust_remote_code"):
+        PrefixSharedHFLM(pretrained=str(folder), trust_remote_code="nope", device="cpu")
+    assert not marker.exists()
+    PrefixSharedHFLM(pretrained=str(folder), trust_remote_code="yes", device="cpu")
+    assert marker.exists()  # the folder's code is real: a true value runs it

@@ -27,9 +27,20 @@ TokenRequest = tuple[tuple[str, str] | None, list[int], list[int]]
 class PrefixSharedHFLM(HFLM):
     """``hf`` with continuations of one context scored in one pass over it (``prefix_sharing``)."""
 
-    def __init__(self, *args: Any, prefix_sharing: bool | str = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.prefix_sharing = parse_bool(prefix_sharing, "prefix_sharing")
+    def __init__(
+        self,
+        *args: Any,
+        prefix_sharing: bool | str = True,
+        trust_remote_code: bool | str = False,
+        **kwargs: Any,
+    ) -> None:
+        # Both parsed strictly before anything loads: remote code only on a true value ("no" is not a
+        # licence to run code).
+        sharing = parse_bool(prefix_sharing, "prefix_sharing")
+        super().__init__(
+            *args, trust_remote_code=parse_bool(trust_remote_code, "trust_remote_code"), **kwargs
+        )
+        self.prefix_sharing = sharing
         self.implicit = ImplicitRewardScorer(self.model, softmax_dtype=self.softmax_dtype)
 
     def _loglikelihood_tokens(
