@@ -130,7 +130,7 @@ def test_scalar_rm_backend_parses_trust_strictly(evil_folder: tuple[Path, Path])
 
 def test_implicit_reward_backend_parses_trust_strictly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: E501
+) -> None:
     """lm-eval's own hf backend passes "no" on as a truthy string; longrm-hf parses it first. The folder
     holds a loadable causal LM whose tokenizer names remote code, so only a true value reaches it."""
     from support.tiny_models import build_reward_model

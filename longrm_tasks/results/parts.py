@@ -4,9 +4,9 @@ is one row of a report.
 A judge run may be split by format (``longrewardbench_pairwise`` and ``longrewardbench_bon``, in one
 lm-eval call or in several) or by rows (lm-eval's ``--samples``, e.g. one process per core or
 machine). The parts are one run when everything their results depend on is the same (the provenance
-of each, but for the task's name, its formats and the date) and no row is in two of them; the merged
-run keeps each part's checked harness aggregates and where it came from. Anything else (the same rows
-twice, another model or setting) stays apart.
+of each, but for the task's name, its formats, the date and the server's address) and no row is in
+two of them; the merged run keeps each part's checked harness aggregates and where it came from.
+Anything else (the same rows twice, another model or setting) stays apart.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ from .records import Run
 
 #: Provenance fields that differ between the parts of one run.
 PART_FIELDS = ("task", "formats", "date")
+#: model_args that say where and how requests were sent, not what answered them: the parts of one run
+#: may go to two servers of the same model (two machines, or one server restarted on another port).
+TRANSPORT_ARGS = ("base_url", "num_concurrent", "max_retries", "timeout")
 
 
 def _kind(run: Run) -> str:
@@ -28,6 +31,8 @@ def _kind(run: Run) -> str:
 def _settings(run: Run) -> tuple[Any, ...]:
     """What the parts of one run share (compared by value)."""
     shared = {key: value for key, value in run.provenance.items() if key not in PART_FIELDS}
+    if isinstance(shared.get("model_args"), dict):
+        shared["model_args"] = {k: v for k, v in shared["model_args"].items() if k not in TRANSPORT_ARGS}
     return (run.name, run.harness, _kind(run), repr(sorted(shared.items())))
 
 
