@@ -7,6 +7,9 @@
 - ``publish STAGE TARGET``: replace the demo's results folder with a freshly written one in one
   step, so a rerun never piles up next to the previous run (``longrm report`` would show the model
   twice, ``longrm submission`` would refuse the folder).
+- ``split``: the judge task's rows in two halves of equal cost, as ``--samples`` values for two lm-eval
+  processes (one per core; lm-eval's ``hf`` backend runs one process on one core at best, and
+  ``longrm report`` joins the halves into one run).
 - ``headline REPORT_JSON``: the figures worth reading, in plain words, from ``longrm report``.
 """
 
@@ -33,6 +36,8 @@ STAMP = "longrm_demo_model.json"
 CONVERSION = 1
 #: The demo's two runs, as ``longrm report`` labels them (folder name → label).
 JUDGE_RUN, REWARD_RUN = "judge", "implicit_reward"
+#: The lm-eval task the demo judges.
+JUDGE_TASK = "longrewardbench_sample"
 
 
 def gguf_dir() -> Path:
@@ -128,13 +133,45 @@ def publish(staging: Path, target: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def strip_machine_paths(folder: Path, root: Path) -> None:
-    """Make the paths lm-eval records (task YAML, model) relative to ``root`` in every JSON file."""
-    prefix = str(root.resolve()) + os.sep
-    for path in [*folder.rglob("*.json"), *folder.rglob("*.jsonl")]:
-        text = path.read_text("utf-8")
-        if prefix in text:
-            path.write_text(text.replace(prefix, ""), "utf-8")
+def strip_machine_paths(folder: Path, root: Path, target: Path | None = None) -> None:
+    """Make the paths lm-eval records (task YAML, model) relative to ``root`` in every JSON file, and
+    (with ``target``) name the place the staged files are published to instead of the staging folder."""
+    replacements = {str(root.resolve()) + os.sep: ""}
+    if target is not None:
+        staged = os.path.relpath(folder.resolve(), root.resolve())
+        replacements[staged + os.sep] = os.path.relpath(target.resolve(), root.resolve()) + os.sep
+    for path in [*folder.rglob("*.json"), *folder.rglob("*.jsonl"), *folder.rglob("*.md")]:
+        text = original = path.read_text("utf-8")
+        for old, new in replacements.items():
+            text = text.replace(old, new)
+        if text != original:
+            path.write_text(text, "utf-8")
+
+
+def balanced_halves(lengths: list[int]) -> tuple[list[int], list[int]]:
+    """Indices of the longest rows and of the rest, cut where the two padded batches cost the same.
+
+    Each half runs as one left-padded batch, so a half costs (rows) x (its longest row); cutting
+    the rows sorted by length where the larger of the two costs is least balances the cores.
+    """
+    ranked = sorted(range(len(lengths)), key=lambda index: -lengths[index])
+    if len(ranked) < 2:
+        return ranked, []
+    cut = min(
+        range(1, len(ranked)),
+        key=lambda k: max(k * lengths[ranked[0]], (len(ranked) - k) * lengths[ranked[k]]),
+    )
+    return sorted(ranked[:cut]), sorted(ranked[cut:])
+
+
+def judge_halves() -> list[str]:
+    """The judge task's ``--samples`` values for two processes (prompt characters measure the cost)."""
+    from .constants import BEST_OF_N, PAIRWISE
+    from .run import JUDGE, prepare_run
+
+    docs = prepare_run(JUDGE, None, formats=[PAIRWISE, BEST_OF_N], sample=True).docs
+    lengths = [len(doc["system_prompt"]) + len(doc["user_prompt"]) for doc in docs]
+    return [json.dumps({JUDGE_TASK: half}) for half in balanced_halves(lengths)]
 
 
 def _figure(values: dict[str, Any], column: str) -> dict[str, Any] | None:
@@ -171,14 +208,17 @@ def headline(report: dict[str, Any], model: str, max_gen_toks: int) -> list[str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m longrm_tasks.demo {model DIR | publish STAGE TARGET | headline REPORT MODEL TOKENS}``."""
+    """``python -m longrm_tasks.demo {model DIR | publish STAGE DEST | split | headline REPORT MODEL N}``."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "model":
         print(prepare_model(Path(args[1])))
         return 0
     if len(args) == 3 and args[0] == "publish":
-        strip_machine_paths(Path(args[1]), Path.cwd())
+        strip_machine_paths(Path(args[1]), Path.cwd(), Path(args[2]))
         publish(Path(args[1]), Path(args[2]))
+        return 0
+    if args == ["split"]:
+        print("\n".join(judge_halves()))
         return 0
     if len(args) == 4 and args[0] == "headline":
         report = json.loads(Path(args[1]).read_text("utf-8"))

@@ -111,3 +111,31 @@ def test_converted_model_equals_the_gguf_model_and_is_converted_once(tmp_path: P
     rendered = original.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
     assert saved.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == rendered
     assert saved(rendered).input_ids == original(rendered).input_ids
+
+
+def test_balanced_halves_cut_where_the_padded_batches_cost_least() -> None:
+    # Sorted by length: 10, 9, 8, then five rows of 1. Cutting after k rows costs
+    # max(k x 10, (8 - k) x the (k+1)-th length): k=1: 63, k=2: 48, k=3: max(30, 5) = 30, k=4: 40.
+    assert demo.balanced_halves([1, 9, 1, 10, 1, 8, 1, 1]) == ([1, 3, 5], [0, 2, 4, 6, 7])
+    assert demo.balanced_halves([5, 5]) == ([0], [1])
+    assert demo.balanced_halves([3]) == ([0], [])
+
+
+def test_judge_halves_cover_every_row_once() -> None:
+    halves = [json.loads(line)[demo.JUDGE_TASK] for line in demo.judge_halves()]
+    assert len(halves) == 2 and sorted(halves[0] + halves[1]) == list(range(62))
+    assert 20 <= len(halves[0]) <= 42
+
+
+def test_published_files_name_the_published_folder(tmp_path: Path) -> None:
+    root = tmp_path / "checkout"
+    stage = root / "results" / ".demo-x"
+    (stage / "report").mkdir(parents=True)
+    (stage / "report" / "report.json").write_text(
+        json.dumps({"source": "results/.demo-x/judge/half1/results_1.json", "yaml": f"{root}/a.yaml"})
+    )
+    demo.strip_machine_paths(stage, root, root / "results" / "demo")
+    assert json.loads((stage / "report" / "report.json").read_text()) == {
+        "source": "results/demo/judge/half1/results_1.json",
+        "yaml": "a.yaml",
+    }
