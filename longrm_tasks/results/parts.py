@@ -87,17 +87,18 @@ def merge(parts: Sequence[Run]) -> Run:
 
 def join_parts(runs: Sequence[Run]) -> list[Run]:
     """``runs`` with each set of complementary parts merged into one (in first-seen order)."""
+    settings = [_settings(run) for run in runs]
     groups: dict[tuple[Any, ...], list[Run]] = {}
-    for run in runs:
-        groups.setdefault(_settings(run), []).append(run)
+    for key, run in zip(settings, runs, strict=True):
+        groups.setdefault(key, []).append(run)
     joined: list[Run] = []
-    for run in runs:
-        group = groups.get(_settings(run))
+    for key, run in zip(settings, runs, strict=True):
+        group = groups.get(key)
         if group is None:
             continue  # already placed with its group
         if len(group) > 1 and _disjoint(group):
             joined.append(merge(group))
-            del groups[_settings(run)]
+            del groups[key]
         else:
             joined.append(run)
     return joined

@@ -126,9 +126,10 @@ def run_block(
 ) -> tuple[Any, list[int]]:
     """One forward of ``suffixes`` on top of ``cache`` (which then holds their tokens too): the model's
     output and the index of each suffix's last token in it."""
-    dtype = next(model.parameters()).dtype
-    device = next(model.parameters()).device
-    ids, mask, position_ids, last_indices = block_inputs(suffixes, prefix_length, dtype, device)
+    parameter = next(model.parameters())
+    ids, mask, position_ids, last_indices = block_inputs(
+        suffixes, prefix_length, parameter.dtype, parameter.device
+    )
     output = model(
         input_ids=ids,
         attention_mask=mask,
